@@ -1,0 +1,63 @@
+"""The `stocklab` command. Subcommands live in modules named for their area.
+
+Errors a user can fix (bad settings, an unreachable store, bad input) end as one clear
+line and a non-zero exit code: 2 for settings and usage, 1 for everything else.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+from rich.console import Console
+
+from stocklab import __version__
+from stocklab.cli.common import err_console, settings
+from stocklab.cli.store import store_app
+from stocklab.cli.system import up
+from stocklab.config import ConfigError, redact_url
+from stocklab.store import StoreError
+
+app = typer.Typer(
+    name="stocklab",
+    help="stocklab — 한국 주식(KOSPI·KOSDAQ) 자동매매 시스템: 수집, 저장, 분석, 매매.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+app.add_typer(store_app, name="store")
+app.command()(up)
+
+
+@app.command()
+def version() -> None:
+    """버전 출력 (print the version)."""
+    Console().print(f"stocklab {__version__}")
+
+
+@app.command("config")
+def show_config() -> None:
+    """설정 보기, 비밀값은 가림 (show the effective settings)."""
+    s = settings()
+    console = Console()
+    console.print(f"home        {s.home}")
+    console.print(f"store       {redact_url(s.store_url)}")
+    console.print(f"log_level   {s.log_level}")
+    console.print(f"commission  {s.commission_rate} (편도)")
+
+
+def main() -> None:
+    """Entry point: typer handles usage errors (exit 2); ours become one line and a code."""
+    try:
+        app()
+    except ConfigError as exc:
+        err_console.print(f"[red]{exc}[/red]", highlight=False)
+        sys.exit(2)
+    except (StoreError, ValueError) as exc:
+        err_console.print(f"[red]오류: {exc}[/red]", highlight=False)
+        sys.exit(1)
+
+
+logging.getLogger("stocklab").addHandler(logging.NullHandler())

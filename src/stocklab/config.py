@@ -1,0 +1,162 @@
+"""One Settings object, read from `STOCKLAB_*` env vars, `.env`, and `stocklab.toml`.
+
+Precedence (highest first): explicit arguments, environment, `.env` in the working
+directory, `stocklab.toml` (path in `STOCKLAB_CONFIG`, else `./stocklab.toml`, else
+`<home>/stocklab.toml`), defaults. A bad value becomes one `ConfigError` line naming the
+setting and what is allowed, which the CLI prints before exiting with code 2.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+ENV_PREFIX = "STOCKLAB_"
+DEFAULT_HOME = Path("~/.stocklab")
+
+
+class ConfigError(Exception):
+    """A setting has a value stocklab cannot use; the message is one line for the user."""
+
+
+def _describe_store_url() -> str:
+    return "sqlite:///<파일 경로> 또는 mongodb://<호스트>[:포트]/<DB> (mongodb+srv:// 포함)"
+
+
+def parse_store_url(url: str) -> tuple[str, str]:
+    """Split a store URL into (kind, target): ('sqlite', path) or ('mongodb', url)."""
+    if url.startswith("sqlite:///"):
+        path = url.removeprefix("sqlite:///")
+        if not path or path.endswith("/"):
+            raise ValueError("sqlite URL에 파일 경로가 없습니다")
+        # sqlite:////abs/path and sqlite:///~/x are both accepted; relative stays relative.
+        return "sqlite", str(Path(path).expanduser())
+    if url.startswith(("mongodb://", "mongodb+srv://")):
+        parts = urlsplit(url)
+        if not parts.hostname:
+            raise ValueError("mongodb URL에 호스트가 없습니다")
+        return "mongodb", url
+    raise ValueError("지원하지 않는 저장소 URL")
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced, safe for logs and screens."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class Settings(BaseSettings):
+    """Everything stocklab reads from its environment. Secrets never appear in repr()."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    home: Path = Field(default=DEFAULT_HOME, description="데이터 디렉터리")
+    store: str = Field(default="", description="저장소 URL (비우면 <home>/stocklab.db)")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    commission_rate: Decimal = Field(
+        default=Decimal("0.00015"), ge=0, lt=Decimal("0.01"), description="위탁수수료율 (편도)"
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = _toml_path()
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, dotenv_settings]
+        if toml_path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        return tuple(sources)
+
+    @field_validator("home", mode="after")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @field_validator("store", mode="after")
+    @classmethod
+    def _check_store(cls, value: str) -> str:
+        if value:
+            parse_store_url(value)
+        return value
+
+    @property
+    def store_url(self) -> str:
+        """The effective store URL: the configured one, or the embedded file in home."""
+        return self.store or f"sqlite:///{self.home / 'stocklab.db'}"
+
+    def ensure_home(self) -> Path:
+        """Create the data directory (0700: it holds tokens and the account database)."""
+        self.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return self.home
+
+
+def _toml_path() -> Path | None:
+    explicit = os.environ.get(f"{ENV_PREFIX}CONFIG")
+    if explicit:
+        return Path(explicit).expanduser()
+    local = Path("stocklab.toml")
+    if local.is_file():
+        return local
+    home = Path(os.environ.get(f"{ENV_PREFIX}HOME", str(DEFAULT_HOME))).expanduser()
+    candidate = home / "stocklab.toml"
+    return candidate if candidate.is_file() else None
+
+
+_ALLOWED: dict[str, str] = {
+    "home": "쓰기 가능한 디렉터리 경로",
+    "store": _describe_store_url(),
+    "log_level": "DEBUG, INFO, WARNING, ERROR 중 하나",
+    "commission_rate": "0 이상 0.01 미만의 소수 (예: 0.00015 = 0.015%)",
+}
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings, turning any problem into a one-line ConfigError."""
+    toml_path = _toml_path()
+    if toml_path is not None:
+        if not toml_path.is_file():
+            raise ConfigError(
+                f"설정 오류: {ENV_PREFIX}CONFIG가 가리키는 {toml_path} 파일이 없습니다"
+            )
+        try:
+            tomllib.loads(toml_path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"설정 오류: {toml_path}를 읽을 수 없습니다 ({exc})") from None
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "?"
+        value = first.get("input")
+        shown = redact_url(value) if isinstance(value, str) else value
+        allowed = _ALLOWED.get(field, first["msg"])
+        raise ConfigError(
+            f"설정 오류: {ENV_PREFIX}{field.upper()}={shown!r} 은(는) 쓸 수 없습니다 "
+            f"— 허용: {allowed}"
+        ) from None

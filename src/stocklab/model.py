@@ -1,0 +1,387 @@
+"""Plain records shared by every floor, validated when they are built.
+
+Rules that hold everywhere: codes are KRX short codes, money and quantities are
+integers (KRW, shares), and every datetime carries a timezone. A record that
+breaks a rule cannot be constructed, so nothing downstream has to re-check.
+Datetimes are kept to the millisecond, the precision every backend can store.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Annotated, Any, Self
+from zoneinfo import ZoneInfo
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    model_validator,
+)
+
+KST = ZoneInfo("Asia/Seoul")
+"""The exchange clock. Daily bars are keyed by their KRX trading date in this zone."""
+
+_CODE_RE = re.compile(r"[0-9A-Z]{6}")
+_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")
+
+
+def check_code(value: object) -> str:
+    """Return a KRX short code or raise ValueError saying what a code looks like."""
+    if not isinstance(value, str) or not _CODE_RE.fullmatch(value):
+        raise ValueError(
+            f"종목코드 {value!r}는 올바르지 않습니다: KRX 단축코드는 영문 대문자·숫자 6자리입니다 "
+            "(예: 005930, 00088K)"
+        )
+    return value
+
+
+def check_aware(value: datetime) -> datetime:
+    """Refuse naive datetimes; keep millisecond precision (what MongoDB stores)."""
+    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+        raise ValueError(
+            f"시각 {value.isoformat()}에 시간대가 없습니다: timezone-aware datetime이 필요합니다 "
+            "(예: 2024-01-02T09:00:00+09:00)"
+        )
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+def _check_id(value: str) -> str:
+    if not _ID_RE.fullmatch(value):
+        raise ValueError(
+            f"식별자 {value!r}는 영문·숫자로 시작하고 영문·숫자·_.:- 로 된 1~64자여야 합니다"
+        )
+    return value
+
+
+def _no_float_money(value: object) -> object:
+    # StrictInt already refuses floats; this gives the refusal a money-specific message.
+    if isinstance(value, float):
+        raise ValueError(f"금액·수량은 정수여야 합니다 (받은 값: {value!r})")
+    return value
+
+
+Code = Annotated[str, AfterValidator(check_code)]
+AwareDatetime = Annotated[datetime, AfterValidator(check_aware)]
+Identifier = Annotated[str, AfterValidator(_check_id)]
+Price = Annotated[StrictInt, BeforeValidator(_no_float_money), Field(gt=0)]
+"""A price in integer KRW, strictly positive."""
+KRW = Annotated[StrictInt, BeforeValidator(_no_float_money), Field(ge=0)]
+"""An amount of money in integer KRW, never negative (cash, commission, tax, cost)."""
+Quantity = Annotated[StrictInt, BeforeValidator(_no_float_money), Field(gt=0)]
+"""A number of shares, strictly positive."""
+Count = Annotated[StrictInt, BeforeValidator(_no_float_money), Field(ge=0)]
+"""A non-negative integer count (volume, filled shares, rows)."""
+
+
+class Market(StrEnum):
+    KOSPI = "KOSPI"
+    KOSDAQ = "KOSDAQ"
+    KONEX = "KONEX"
+
+
+class SecurityKind(StrEnum):
+    """What is traded; ETFs, ETNs and ELWs have their own tick size."""
+
+    STOCK = "stock"
+    ETF = "etf"
+    ETN = "etn"
+    ELW = "elw"
+
+
+class Timeframe(StrEnum):
+    MINUTE = "1m"
+    DAY = "1d"
+
+    @property
+    def seconds(self) -> int:
+        return 60 if self is Timeframe.MINUTE else 86_400
+
+
+class Record(BaseModel):
+    """Base of all records: immutable, no unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
+
+
+class Instrument(Record):
+    code: Code
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    market: Market
+    kind: SecurityKind = SecurityKind.STOCK
+    listed_on: date | None = None
+
+
+def daily_ts(day: date) -> datetime:
+    """The timestamp a daily bar is keyed by: 00:00 KST of its trading date."""
+    return datetime.combine(day, time(0), tzinfo=KST)
+
+
+class Bar(Record):
+    """One OHLCV bar. Daily bars sit at 00:00 KST of their trading date.
+
+    `value` is the traded value in KRW when the source reports it.
+    """
+
+    code: Code
+    timeframe: Timeframe
+    ts: AwareDatetime
+    open: Price
+    high: Price
+    low: Price
+    close: Price
+    volume: Count
+    value: KRW | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        where = f"{self.code} {self.ts.astimezone(KST):%Y-%m-%d %H:%M}"
+        if not self.low <= min(self.open, self.close):
+            raise ValueError(
+                f"OHLC 불일치 ({where}): 저가 {self.low:,}가 "
+                f"시가 {self.open:,}·종가 {self.close:,}보다 높습니다 (low ≤ open, close)"
+            )
+        if not self.high >= max(self.open, self.close):
+            raise ValueError(
+                f"OHLC 불일치 ({where}): 고가 {self.high:,}가 "
+                f"시가 {self.open:,}·종가 {self.close:,}보다 낮습니다 (open, close ≤ high)"
+            )
+        local = self.ts.astimezone(KST)
+        if self.timeframe is Timeframe.DAY and local.timetz().replace(tzinfo=None) != time(0):
+            raise ValueError(
+                f"일봉 시각 {local.isoformat()}은 거래일의 00:00 KST여야 합니다 "
+                "(daily_ts(날짜) 사용)"
+            )
+        if self.timeframe is Timeframe.MINUTE and (local.second or local.microsecond):
+            raise ValueError(f"분봉 시각 {local.isoformat()}은 분 단위로 맞춰져야 합니다 (초=0)")
+        return self
+
+    @property
+    def trading_date(self) -> date:
+        return self.ts.astimezone(KST).date()
+
+
+class FlowKind(StrEnum):
+    """Daily rows beside prices: investor net trading, credit balance, short selling."""
+
+    INVESTOR = "investor"
+    CREDIT = "credit"
+    SHORT = "short"
+
+
+class Flow(Record):
+    """One day of one kind of flow for one code.
+
+    `values` holds named integers whose unit is part of the name (`_qty` shares,
+    `_krw` won, `_bp` basis points), e.g. `foreign_net_qty`, `institution_net_krw`.
+    Sources report some values in millions of KRW; adapters convert before building this.
+    """
+
+    code: Code
+    day: date
+    kind: FlowKind
+    values: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,47}$")], StrictInt]
+    source: Annotated[str, Field(min_length=1, max_length=32)] = "unknown"
+
+
+class Side(StrEnum):
+    BUY = "buy"
+    SELL = "sell"
+
+
+class OrderType(StrEnum):
+    LIMIT = "limit"
+    MARKET = "market"
+
+
+class OrderStatus(StrEnum):
+    """Where an order is in its life; the transitions live in the order manager."""
+
+    NEW = "new"
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    PARTIALLY_FILLED = "partially_filled"
+    FILLED = "filled"
+    CANCEL_REQUESTED = "cancel_requested"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+    @property
+    def is_open(self) -> bool:
+        return self not in _FINAL_STATUSES
+
+
+_FINAL_STATUSES = frozenset(
+    {OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.EXPIRED}
+)
+
+
+class OrderRequest(Record):
+    """What a strategy or a user asks for; `client_id` makes resending idempotent."""
+
+    client_id: Identifier
+    account_id: Identifier
+    code: Code
+    side: Side
+    qty: Quantity
+    order_type: OrderType = OrderType.LIMIT
+    price: Price | None = None
+
+    @model_validator(mode="after")
+    def _price_matches_type(self) -> Self:
+        if self.order_type is OrderType.LIMIT and self.price is None:
+            raise ValueError("지정가 주문에는 가격이 필요합니다 (limit order needs a price)")
+        if self.order_type is OrderType.MARKET and self.price is not None:
+            raise ValueError("시장가 주문에는 가격을 넣지 않습니다 (market order takes no price)")
+        return self
+
+
+class Order(Record):
+    """An order as the system knows it. `version` grows by one with every stored change."""
+
+    request: OrderRequest
+    status: OrderStatus = OrderStatus.NEW
+    broker_order_id: str | None = None
+    filled_qty: Count = 0
+    filled_amount: KRW = 0
+    reason: str | None = None
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    version: Count = 0
+
+    @model_validator(mode="after")
+    def _fill_bounds(self) -> Self:
+        if self.filled_qty > self.request.qty:
+            raise ValueError(f"체결수량 {self.filled_qty}이 주문수량 {self.request.qty}을 넘습니다")
+        return self
+
+    @property
+    def client_id(self) -> str:
+        return self.request.client_id
+
+    @property
+    def account_id(self) -> str:
+        return self.request.account_id
+
+
+class Fill(Record):
+    """One execution. `fill_id` is unique per account, so recording a fill twice is harmless."""
+
+    fill_id: Identifier
+    client_id: Identifier
+    account_id: Identifier
+    code: Code
+    side: Side
+    qty: Quantity
+    price: Price
+    commission: KRW = 0
+    tax: KRW = 0
+    ts: AwareDatetime
+
+    @property
+    def amount(self) -> int:
+        return self.qty * self.price
+
+
+class Position(Record):
+    """Shares held and what they cost (integer KRW, commissions included)."""
+
+    account_id: Identifier
+    code: Code
+    qty: Count
+    cost: KRW
+    updated_at: AwareDatetime
+    version: Count = 0
+
+    @property
+    def avg_price(self) -> float:
+        return self.cost / self.qty if self.qty else 0.0
+
+
+class Account(Record):
+    """A trading account. Never holds secrets: broker numbers and keys stay in env files."""
+
+    account_id: Identifier
+    broker: Annotated[str, Field(pattern=r"^(paper|ls)$")] = "paper"
+    name: Annotated[str, Field(max_length=100)] = ""
+    cash: KRW
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    version: Count = 0
+
+
+class JobStatus(StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    SKIPPED = "skipped"
+
+
+class JobRun(Record):
+    """One run of a scheduled or manual job, as the run history shows it."""
+
+    run_id: Identifier
+    job: Identifier
+    status: JobStatus
+    trigger: Annotated[str, Field(pattern=r"^(schedule|manual|api|cli)$")] = "manual"
+    started_at: AwareDatetime
+    ended_at: AwareDatetime | None = None
+    pid: int | None = None
+    rows: Count = 0
+    error: str | None = None
+    log_tail: str = ""
+    args: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _ended_after_start(self) -> Self:
+        if self.ended_at is not None and self.ended_at < self.started_at:
+            raise ValueError("작업 종료 시각이 시작 시각보다 이릅니다")
+        return self
+
+
+class AuditEntry(Record):
+    """One write to the store: when, what, where, how many, by whom."""
+
+    ts: AwareDatetime
+    operation: str
+    collection: str
+    count: Count
+    actor: str
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class BacktestResult(Record):
+    """A finished backtest: its inputs, its statistics, its trades and equity curve."""
+
+    backtest_id: Identifier
+    strategy: Identifier
+    params: dict[str, Any] = Field(default_factory=dict)
+    codes: list[Code]
+    start: date
+    end: date
+    created_at: AwareDatetime
+    stats: dict[str, float | int | None] = Field(default_factory=dict)
+    trades: list[dict[str, Any]] = Field(default_factory=list)
+    equity: list[tuple[date, int]] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _range(self) -> Self:
+        if self.end < self.start:
+            raise ValueError(f"기간이 거꾸로입니다: 시작 {self.start} > 끝 {self.end}")
+        return self
+
+
+def now_kst() -> datetime:
+    """The current time on the exchange clock, at millisecond precision."""
+    now = datetime.now(KST)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+ONE_DAY = timedelta(days=1)

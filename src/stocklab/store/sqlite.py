@@ -1,0 +1,1001 @@
+"""The embedded backend: one SQLite file in WAL mode, shared safely by many processes.
+
+Why it holds up under several writers: every write is one `BEGIN IMMEDIATE` transaction
+(writers queue on the lock instead of failing on an upgrade), a long busy timeout plus a
+retry loop absorbs contention, and WAL lets readers run beside a writer. A process killed
+mid-write leaves no partial batch, because a transaction is all or nothing.
+Bars are diffed against what is stored before writing, so re-ingesting identical rows
+costs a read, not a write, and the counts of inserted/updated/unchanged are exact.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import logging
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel
+
+from stocklab.barseries import NO_VALUE, BarSeries, from_epoch
+from stocklab.model import (
+    Account,
+    AuditEntry,
+    BacktestResult,
+    Bar,
+    Fill,
+    Flow,
+    FlowKind,
+    Instrument,
+    JobRun,
+    JobStatus,
+    Market,
+    Order,
+    OrderStatus,
+    Position,
+    Timeframe,
+    check_code,
+    now_kst,
+)
+from stocklab.store.base import (
+    BarCoverage,
+    DuplicateKey,
+    FillOutcome,
+    NotFound,
+    ReadOnlyError,
+    StoreError,
+    StoreReader,
+    StoreUnavailable,
+    VersionConflict,
+    WriteResult,
+    bars_to_series,
+    check_fill_matches,
+    check_flows,
+    check_instruments,
+    check_limit,
+    check_offset,
+    check_record,
+    check_source,
+    date_range,
+    fill_detail,
+    like_escape,
+    order_detail,
+    status_values,
+    time_range,
+)
+from stocklab.store.schema import MIGRATIONS, SCHEMA_VERSION
+
+log = logging.getLogger("stocklab.store")
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_BUSY_DEADLINE_S = 120.0
+_KEY_SHIFT = 34  # bar key = code index << 34 | epoch seconds (good to the year 2514)
+
+
+def _ms(ts: datetime) -> int:
+    return (ts - _EPOCH) // timedelta(milliseconds=1)
+
+
+def _from_ms(ms: int) -> datetime:
+    return from_epoch(0) + timedelta(milliseconds=ms)
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+class SqliteStore:
+    """`Store` on an SQLite file. Open one per process; it keeps a connection per thread."""
+
+    backend = "sqlite"
+
+    def __init__(self, path: str | Path, *, actor: str = "stocklab", readonly: bool = False):
+        self.path = Path(path)
+        self.actor = actor
+        self.readonly = readonly
+        self._local = threading.local()
+        self._conns: list[sqlite3.Connection] = []
+        self._conns_lock = threading.Lock()
+        self._pid = os.getpid()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreUnavailable(
+                f"저장소 디렉터리를 만들 수 없습니다: {self.path.parent} ({exc})"
+            ) from None
+        self._migrate()
+
+    # -- connections ----------------------------------------------------------------
+
+    def describe(self) -> str:
+        return f"sqlite:///{self.path}"
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                self.path, isolation_level=None, timeout=_BUSY_DEADLINE_S, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"저장소 파일을 열 수 없습니다: {self.path} ({exc})") from None
+        conn.execute("PRAGMA busy_timeout = 60000")
+        self._retry(lambda: conn.execute("PRAGMA journal_mode = WAL"))
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA cache_size = -65536")
+        conn.execute("PRAGMA temp_store = MEMORY")
+        if self.readonly:
+            conn.execute("PRAGMA query_only = ON")
+        with self._conns_lock:
+            self._conns.append(conn)
+        return conn
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        if os.getpid() != self._pid:  # a forked child must not share the parent's handles
+            self._local = threading.local()
+            self._conns = []
+            self._pid = os.getpid()
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+        return conn
+
+    def close(self) -> None:
+        with self._conns_lock:
+            for conn in self._conns:
+                conn.close()
+            self._conns.clear()
+        self._local = threading.local()
+
+    def ping(self) -> bool:
+        try:
+            return self._conn.execute("SELECT 1").fetchone() == (1,)
+        except sqlite3.Error:
+            return False
+
+    def reader(self) -> StoreReader:
+        return SqliteStore(self.path, actor=self.actor, readonly=True)
+
+    @staticmethod
+    def _retry[T](fn: Callable[[], T]) -> T:
+        """Run `fn`, waiting out 'database is locked' up to a deadline with backoff."""
+        deadline = time.monotonic() + _BUSY_DEADLINE_S
+        delay = 0.005
+        while True:
+            try:
+                return fn()
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.25)
+
+    def _migrate(self) -> None:
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=_BUSY_DEADLINE_S)
+        try:
+            conn.execute("PRAGMA busy_timeout = 60000")
+            current = conn.execute("PRAGMA user_version").fetchone()[0]
+            if current > SCHEMA_VERSION:
+                raise StoreError(
+                    f"저장소 {self.path}는 더 새로운 stocklab(스키마 v{current})이 만들었습니다; "
+                    f"이 버전은 v{SCHEMA_VERSION}까지 읽습니다. stocklab을 업데이트하세요"
+                )
+            if current == SCHEMA_VERSION:
+                return
+            self._retry(lambda: conn.execute("PRAGMA journal_mode = WAL"))
+            self._retry(lambda: conn.execute("BEGIN IMMEDIATE"))
+            try:
+                current = conn.execute("PRAGMA user_version").fetchone()[0]
+                for version in range(current, SCHEMA_VERSION):
+                    for statement in _split_sql(MIGRATIONS[version]):
+                        conn.execute(statement)
+                    conn.execute(f"PRAGMA user_version = {version + 1}")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            log.info("store %s migrated to schema v%d", self.path, SCHEMA_VERSION)
+        except sqlite3.DatabaseError as exc:
+            raise StoreUnavailable(
+                f"저장소 파일 {self.path}를 SQLite 데이터베이스로 열 수 없습니다 ({exc})"
+            ) from None
+        finally:
+            conn.close()
+        with contextlib.suppress(OSError):
+            os.chmod(self.path, 0o600)
+
+    @contextmanager
+    def _write(
+        self, operation: str, collection: str
+    ) -> Iterator[tuple[sqlite3.Connection, dict[str, Any]]]:
+        """One atomic write plus its audit entry. The body fills in `audit['count']`."""
+        if self.readonly:
+            raise ReadOnlyError(f"읽기 전용 저장소에는 쓸 수 없습니다 ({operation})")
+        conn = self._conn
+        self._retry(lambda: conn.execute("BEGIN IMMEDIATE"))
+        audit: dict[str, Any] = {"count": 0, "detail": {}}
+        try:
+            yield conn, audit
+            conn.execute(
+                "INSERT INTO audit (ts, operation, collection, count, actor, detail)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    _ms(now_kst()),
+                    operation,
+                    collection,
+                    audit["count"],
+                    self.actor,
+                    json.dumps(audit["detail"], ensure_ascii=False, default=str),
+                ),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        log.debug(
+            "%s %s count=%d actor=%s %s",
+            operation,
+            collection,
+            audit["count"],
+            self.actor,
+            audit["detail"],
+        )
+
+    def _read(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        log.debug("read %s %s", sql.split()[0:4], params)
+        conn = self._conn
+        return self._retry(lambda: conn.execute(sql, tuple(params)).fetchall())
+
+    # -- instruments ----------------------------------------------------------------
+
+    def upsert_instruments(self, items: Iterable[Instrument]) -> WriteResult:
+        rows = check_instruments(items)
+        now = _ms(now_kst())
+        with self._write("upsert_instruments", "instruments") as (conn, audit):
+            existing: dict[str, tuple[Any, ...]] = {}
+            codes = [r.code for r in rows]
+            for chunk in _chunks(codes, 500):
+                marks = ",".join("?" * len(chunk))
+                for row in conn.execute(
+                    f"SELECT code, name, market, kind, listed_on FROM instruments"
+                    f" WHERE code IN ({marks})",
+                    chunk,
+                ):
+                    existing[row[0]] = row
+            new, changed = [], []
+            for r in rows:
+                values = (
+                    r.code,
+                    r.name,
+                    r.market.value,
+                    r.kind.value,
+                    r.listed_on.isoformat() if r.listed_on else None,
+                )
+                if r.code not in existing:
+                    new.append((*values, now))
+                elif existing[r.code] != values:
+                    changed.append((*values[1:], now, r.code))
+            conn.executemany("INSERT INTO instruments VALUES (?, ?, ?, ?, ?, ?)", new)
+            conn.executemany(
+                "UPDATE instruments SET name=?, market=?, kind=?, listed_on=?, updated_at=?"
+                " WHERE code=?",
+                changed,
+            )
+            result = WriteResult(len(new), len(changed), len(rows) - len(new) - len(changed))
+            audit["count"] = len(new) + len(changed)
+            audit["detail"] = result.detail()
+        return result
+
+    def _instrument_where(self, market: Market | None, query: str | None) -> tuple[str, list[Any]]:
+        clauses, params = [], []
+        if market is not None:
+            clauses.append("market = ?")
+            params.append(Market(market).value)
+        if query:
+            q = like_escape(query.strip())
+            clauses.append("(code LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\')")
+            params += [f"{q.upper()}%", f"%{q}%"]
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def list_instruments(
+        self,
+        market: Market | None = None,
+        query: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Instrument]:
+        check_limit(limit)
+        check_offset(offset)
+        where, params = self._instrument_where(market, query)
+        rows = self._read(
+            f"SELECT code, name, market, kind, listed_on FROM instruments{where}"
+            " ORDER BY code LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+        return [_instrument(r) for r in rows]
+
+    def count_instruments(self, market: Market | None = None, query: str | None = None) -> int:
+        where, params = self._instrument_where(market, query)
+        return self._read(f"SELECT count(*) FROM instruments{where}", params)[0][0]
+
+    def get_instrument(self, code: str) -> Instrument | None:
+        rows = self._read(
+            "SELECT code, name, market, kind, listed_on FROM instruments WHERE code = ?",
+            [check_code(code)],
+        )
+        return _instrument(rows[0]) if rows else None
+
+    # -- bars -----------------------------------------------------------------------
+
+    def save_bars(self, bars: BarSeries | Iterable[Bar], source: str = "unknown") -> WriteResult:
+        series = bars_to_series(bars)
+        check_source(source)
+        if len(series) == 0:
+            return WriteResult()
+        s = series.sorted()
+        tf = s.timeframe.value
+        codes, starts = np.unique(s.code, return_index=True)
+        ends = np.append(starts[1:], len(s))
+        with self._write("save_bars", "bars") as (conn, audit):
+            known = (
+                {
+                    code: (first, last)
+                    for code, first, last in conn.execute(
+                        "SELECT code, first, last FROM series WHERE tf = ?", (tf,)
+                    )
+                }
+                if len(codes) > 64
+                else {
+                    code: (first, last)
+                    for code in codes.tolist()
+                    for first, last in conn.execute(
+                        "SELECT first, last FROM series WHERE code = ? AND tf = ?", (code, tf)
+                    )
+                }
+            )
+            # Read back what is stored in each code's range, as packed keys and values.
+            ex_keys: list[np.ndarray] = []
+            ex_vals: list[np.ndarray] = []
+            for idx, (code, a, b) in enumerate(zip(codes.tolist(), starts, ends, strict=True)):
+                lo, hi = int(s.ts[a]), int(s.ts[b - 1])
+                span = known.get(code)
+                if span is None or hi < span[0] or lo > span[1]:
+                    continue
+                rows = conn.execute(
+                    "SELECT ts, open, high, low, close, volume, coalesce(value, -1) FROM bars"
+                    " WHERE code = ? AND tf = ? AND ts BETWEEN ? AND ? ORDER BY ts",
+                    (code, tf, lo, hi),
+                ).fetchall()
+                if rows:
+                    arr = np.array(rows, dtype=np.int64)
+                    ex_keys.append((np.int64(idx) << _KEY_SHIFT) | arr[:, 0])
+                    ex_vals.append(arr[:, 1:])
+            code_idx = np.repeat(np.arange(len(codes), dtype=np.int64), ends - starts)
+            keys = (code_idx << _KEY_SHIFT) | s.ts
+            new_mask = np.ones(len(s), dtype=bool)
+            changed_mask = np.zeros(len(s), dtype=bool)
+            if ex_keys:
+                ekeys = np.concatenate(ex_keys)
+                evals = np.concatenate(ex_vals)
+                pos = np.searchsorted(ekeys, keys)
+                pos_c = np.minimum(pos, len(ekeys) - 1)
+                found = ekeys[pos_c] == keys
+                new_mask = ~found
+                mine = np.column_stack((s.open, s.high, s.low, s.close, s.volume, s.value))
+                changed_mask = found & (evals[pos_c] != mine).any(axis=1)
+            new = s.take(new_mask)
+            changed = s.take(changed_mask)
+            conn.executemany(
+                "INSERT INTO bars VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", _bar_rows(new, tf)
+            )
+            conn.executemany(
+                "UPDATE bars SET open=?4, high=?5, low=?6, close=?7, volume=?8, value=?9"
+                " WHERE code=?1 AND tf=?2 AND ts=?3",
+                _bar_rows(changed, tf),
+            )
+            self._bump_series(conn, s, tf, codes, starts, ends, new_mask, source)
+            result = WriteResult(
+                int(new_mask.sum()),
+                int(changed_mask.sum()),
+                int(len(s) - new_mask.sum() - changed_mask.sum()),
+            )
+            audit["count"] = result.inserted + result.updated
+            audit["detail"] = {
+                **result.detail(),
+                "timeframe": tf,
+                "codes": len(codes),
+                "source": source,
+            }
+        return result
+
+    @staticmethod
+    def _bump_series(
+        conn: sqlite3.Connection,
+        s: BarSeries,
+        tf: str,
+        codes: np.ndarray,
+        starts: np.ndarray,
+        ends: np.ndarray,
+        new_mask: np.ndarray,
+        source: str,
+    ) -> None:
+        added = np.add.reduceat(new_mask.astype(np.int64), starts) if len(starts) else []
+        now = _ms(now_kst())
+        conn.executemany(
+            "INSERT INTO series (code, tf, count, first, last, source, updated_at)"
+            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+            " ON CONFLICT (code, tf) DO UPDATE SET count = count + ?3,"
+            " first = min(first, ?4), last = max(last, ?5), source = ?6, updated_at = ?7",
+            [
+                (code, tf, int(n), int(s.ts[a]), int(s.ts[b - 1]), source, now)
+                for code, a, b, n in zip(codes.tolist(), starts, ends, added, strict=True)
+            ],
+        )
+
+    def load_bars(
+        self,
+        code: str,
+        timeframe: Timeframe | str,
+        start: datetime | date | None = None,
+        end: datetime | date | None = None,
+        limit: int | None = None,
+    ) -> BarSeries:
+        code = check_code(code)
+        tf = Timeframe(timeframe)
+        lo, hi = time_range(start, end)
+        check_limit(limit)
+        sql = (
+            "SELECT ts, open, high, low, close, volume, coalesce(value, -1) FROM bars"
+            " WHERE code = ? AND tf = ?"
+        )
+        params: list[Any] = [code, tf.value]
+        if lo is not None:
+            sql += " AND ts >= ?"
+            params.append(lo)
+        if hi is not None:
+            sql += " AND ts <= ?"
+            params.append(hi)
+        conn = self._conn
+        if limit is None:
+            cursor = self._retry(lambda: conn.execute(sql + " ORDER BY ts", params))
+            return BarSeries.from_rows(tf, code, cursor)
+        rows = self._read(sql + " ORDER BY ts DESC LIMIT ?", [*params, limit])
+        rows.reverse()
+        return BarSeries.from_rows(tf, code, rows)
+
+    def cross_section(self, timeframe: Timeframe | str, ts: datetime) -> BarSeries:
+        tf = Timeframe(timeframe)
+        at, _ = time_range(ts, None)
+        rows = self._read(
+            "SELECT b.code, b.ts, b.open, b.high, b.low, b.close, b.volume, coalesce(b.value, -1)"
+            " FROM series s JOIN bars b ON b.code = s.code AND b.tf = s.tf AND b.ts = ?"
+            " WHERE s.tf = ? ORDER BY s.code",
+            [at, tf.value],
+        )
+        codes = np.array([r[0] for r in rows], dtype="<U6")
+        return BarSeries.from_rows(tf, codes, [r[1:] for r in rows])
+
+    def bar_overview(self) -> list[BarCoverage]:
+        return [
+            BarCoverage(code, Timeframe(tf), count, from_epoch(first), from_epoch(last), source)
+            for code, tf, count, first, last, source in self._read(
+                "SELECT code, tf, count, first, last, source FROM series WHERE count > 0"
+                " ORDER BY code, tf"
+            )
+        ]
+
+    def delete_bars(
+        self,
+        code: str,
+        timeframe: Timeframe | str,
+        start: datetime | date | None = None,
+        end: datetime | date | None = None,
+    ) -> int:
+        code = check_code(code)
+        tf = Timeframe(timeframe).value
+        lo, hi = time_range(start, end)
+        lo = -(2**62) if lo is None else lo
+        hi = 2**62 if hi is None else hi
+        with self._write("delete_bars", "bars") as (conn, audit):
+            deleted = conn.execute(
+                "DELETE FROM bars WHERE code = ? AND tf = ? AND ts BETWEEN ? AND ?",
+                (code, tf, lo, hi),
+            ).rowcount
+            count, first, last = conn.execute(
+                "SELECT count(*), min(ts), max(ts) FROM bars WHERE code = ? AND tf = ?",
+                (code, tf),
+            ).fetchone()
+            if count:
+                conn.execute(
+                    "UPDATE series SET count = ?, first = ?, last = ?, updated_at = ?"
+                    " WHERE code = ? AND tf = ?",
+                    (count, first, last, _ms(now_kst()), code, tf),
+                )
+            else:
+                conn.execute("DELETE FROM series WHERE code = ? AND tf = ?", (code, tf))
+            audit["count"] = deleted
+            audit["detail"] = {"code": code, "timeframe": tf, "start": start, "end": end}
+        return deleted
+
+    # -- flows ----------------------------------------------------------------------
+
+    def save_flows(self, flows: Iterable[Flow]) -> WriteResult:
+        rows = check_flows(flows)
+        with self._write("save_flows", "flows") as (conn, audit):
+            new, changed = [], []
+            for flow in rows:
+                key = (flow.code, flow.kind.value, flow.day.isoformat())
+                data = _dump(flow)
+                stored = conn.execute(
+                    "SELECT data FROM flows WHERE code = ? AND kind = ? AND day = ?", key
+                ).fetchone()
+                if stored is None:
+                    new.append((*key, data))
+                elif stored[0] != data:
+                    changed.append((data, *key))
+            conn.executemany("INSERT INTO flows VALUES (?, ?, ?, ?)", new)
+            conn.executemany(
+                "UPDATE flows SET data = ? WHERE code = ? AND kind = ? AND day = ?", changed
+            )
+            result = WriteResult(len(new), len(changed), len(rows) - len(new) - len(changed))
+            audit["count"] = len(new) + len(changed)
+            audit["detail"] = result.detail()
+        return result
+
+    def load_flows(
+        self,
+        code: str,
+        kind: FlowKind | str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+        limit: int | None = None,
+    ) -> list[Flow]:
+        code = check_code(code)
+        date_range(start, end)
+        check_limit(limit)
+        sql, params = "SELECT data FROM flows WHERE code = ?", [code]
+        if kind is not None:
+            sql += " AND kind = ?"
+            params.append(FlowKind(kind).value)
+        if start is not None:
+            sql += " AND day >= ?"
+            params.append(start.isoformat())
+        if end is not None:
+            sql += " AND day <= ?"
+            params.append(end.isoformat())
+        sql += " ORDER BY day DESC, kind" + (" LIMIT ?" if limit else "")
+        rows = self._read(sql, [*params, limit] if limit else params)
+        return [Flow.model_validate_json(r[0]) for r in reversed(rows)]
+
+    # -- accounts, orders, fills, positions -----------------------------------------
+
+    def create_account(self, account: Account) -> Account:
+        check_record(account, Account)
+        stored = account.model_copy(update={"version": 1})
+        with self._write("create_account", "accounts") as (conn, audit):
+            row = conn.execute(
+                "SELECT data FROM accounts WHERE account_id = ?", (account.account_id,)
+            ).fetchone()
+            if row is not None:
+                raise DuplicateKey(f"계좌 {account.account_id}가 이미 있습니다")
+            conn.execute(
+                "INSERT INTO accounts VALUES (?, 1, ?)", (account.account_id, _dump(stored))
+            )
+            audit["count"] = 1
+            audit["detail"] = {"account_id": account.account_id, "cash": account.cash}
+        return stored
+
+    def update_account(self, account: Account) -> Account:
+        check_record(account, Account)
+        with self._write("update_account", "accounts") as (conn, audit):
+            new = _cas(conn, "accounts", "account_id", account.account_id, account)
+            audit["count"] = 1
+            audit["detail"] = {"account_id": account.account_id, "version": new.version}
+        return new
+
+    def get_account(self, account_id: str) -> Account | None:
+        return _one(
+            self._read("SELECT data FROM accounts WHERE account_id = ?", [account_id]), Account
+        )
+
+    def list_accounts(self) -> list[Account]:
+        return [
+            Account.model_validate_json(r[0])
+            for r in self._read("SELECT data FROM accounts ORDER BY account_id")
+        ]
+
+    def insert_order(self, order: Order) -> Order:
+        check_record(order, Order)
+        stored = order.model_copy(update={"version": 1})
+        with self._write("insert_order", "orders") as (conn, audit):
+            row = conn.execute(
+                "SELECT data FROM orders WHERE client_id = ?", (order.client_id,)
+            ).fetchone()
+            if row is not None:
+                existing = Order.model_validate_json(row[0])
+                if existing.request != order.request:
+                    raise DuplicateKey(
+                        f"주문 {order.client_id}가 다른 내용으로 이미 있습니다 (client_id 재사용)"
+                    )
+                audit["detail"] = {"client_id": order.client_id, "duplicate": True}
+                return existing
+            conn.execute(
+                "INSERT INTO orders VALUES (?, ?, ?, ?, 1, ?)",
+                (
+                    order.client_id,
+                    order.account_id,
+                    order.status.value,
+                    _ms(order.created_at),
+                    _dump(stored),
+                ),
+            )
+            audit["count"] = 1
+            audit["detail"] = order_detail(stored)
+        return stored
+
+    def update_order(self, order: Order) -> Order:
+        check_record(order, Order)
+        with self._write("update_order", "orders") as (conn, audit):
+            new = _cas(
+                conn, "orders", "client_id", order.client_id, order, status=order.status.value
+            )
+            audit["count"] = 1
+            audit["detail"] = order_detail(new)
+        return new
+
+    def get_order(self, client_id: str) -> Order | None:
+        return _one(self._read("SELECT data FROM orders WHERE client_id = ?", [client_id]), Order)
+
+    def list_orders(
+        self,
+        account_id: str | None = None,
+        statuses: Iterable[OrderStatus] | None = None,
+        limit: int = 100,
+    ) -> list[Order]:
+        check_limit(limit)
+        clauses, params = [], []
+        if account_id is not None:
+            clauses.append("account_id = ?")
+            params.append(account_id)
+        wanted = status_values(statuses)
+        if wanted is not None:
+            if not wanted:
+                return []
+            clauses.append(f"status IN ({','.join('?' * len(wanted))})")
+            params += wanted
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        rows = self._read(
+            f"SELECT data FROM orders{where} ORDER BY created_at DESC, client_id LIMIT ?",
+            [*params, limit],
+        )
+        return [Order.model_validate_json(r[0]) for r in rows]
+
+    def list_fills(
+        self, account_id: str | None = None, client_id: str | None = None, limit: int = 1000
+    ) -> list[Fill]:
+        check_limit(limit)
+        clauses, params = [], []
+        if account_id is not None:
+            clauses.append("account_id = ?")
+            params.append(account_id)
+        if client_id is not None:
+            clauses.append("client_id = ?")
+            params.append(client_id)
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        rows = self._read(
+            f"SELECT data FROM fills{where} ORDER BY ts, fill_id LIMIT ?", [*params, limit]
+        )
+        return [Fill.model_validate_json(r[0]) for r in rows]
+
+    def save_position(self, position: Position) -> Position:
+        check_record(position, Position)
+        with self._write("save_position", "positions") as (conn, audit):
+            new = _put_position(conn, position)
+            audit["count"] = 1
+            audit["detail"] = {
+                "account_id": position.account_id,
+                "code": position.code,
+                "qty": position.qty,
+            }
+        return new
+
+    def get_position(self, account_id: str, code: str) -> Position | None:
+        return _one(
+            self._read(
+                "SELECT data FROM positions WHERE account_id = ? AND code = ?",
+                [account_id, check_code(code)],
+            ),
+            Position,
+        )
+
+    def list_positions(self, account_id: str) -> list[Position]:
+        rows = self._read(
+            "SELECT data FROM positions WHERE account_id = ? ORDER BY code", [account_id]
+        )
+        return [Position.model_validate_json(r[0]) for r in rows]
+
+    def apply_fill(
+        self, fill: Fill, order: Order, position: Position, account: Account
+    ) -> FillOutcome:
+        for value, kind in ((fill, Fill), (order, Order), (position, Position), (account, Account)):
+            check_record(value, kind)
+        check_fill_matches(fill, order, position, account)
+        with self._write("apply_fill", "fills") as (conn, audit):
+            row = conn.execute(
+                "SELECT data FROM fills WHERE account_id = ? AND fill_id = ?",
+                (fill.account_id, fill.fill_id),
+            ).fetchone()
+            if row is not None:
+                if Fill.model_validate_json(row[0]) != fill:
+                    raise DuplicateKey(f"체결 {fill.fill_id}가 다른 내용으로 이미 있습니다")
+                audit["detail"] = {"fill_id": fill.fill_id, "duplicate": True}
+                return FillOutcome(
+                    False,
+                    _one(_rows(conn, "orders", "client_id", order.client_id), Order),
+                    _one(
+                        conn.execute(
+                            "SELECT data FROM positions WHERE account_id = ? AND code = ?",
+                            (position.account_id, position.code),
+                        ).fetchall(),
+                        Position,
+                    ),
+                    _one(_rows(conn, "accounts", "account_id", account.account_id), Account),
+                )
+            conn.execute(
+                "INSERT INTO fills VALUES (?, ?, ?, ?, ?)",
+                (fill.account_id, fill.fill_id, fill.client_id, _ms(fill.ts), _dump(fill)),
+            )
+            new_order = _cas(
+                conn, "orders", "client_id", order.client_id, order, status=order.status.value
+            )
+            new_position = _put_position(conn, position)
+            new_account = _cas(conn, "accounts", "account_id", account.account_id, account)
+            audit["count"] = 1
+            audit["detail"] = fill_detail(fill)
+        return FillOutcome(True, new_order, new_position, new_account)
+
+    # -- job runs, backtests, audit -------------------------------------------------
+
+    def save_job_run(self, run: JobRun) -> JobRun:
+        check_record(run, JobRun)
+        with self._write("save_job_run", "job_runs") as (conn, audit):
+            conn.execute(
+                "INSERT INTO job_runs VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET"
+                " job = excluded.job, status = excluded.status, started_at = excluded.started_at,"
+                " data = excluded.data",
+                (run.run_id, run.job, run.status.value, _ms(run.started_at), _dump(run)),
+            )
+            audit["count"] = 1
+            audit["detail"] = {"run_id": run.run_id, "job": run.job, "status": run.status.value}
+        return run
+
+    def get_job_run(self, run_id: str) -> JobRun | None:
+        return _one(self._read("SELECT data FROM job_runs WHERE run_id = ?", [run_id]), JobRun)
+
+    def list_job_runs(
+        self, job: str | None = None, status: JobStatus | None = None, limit: int = 50
+    ) -> list[JobRun]:
+        check_limit(limit)
+        clauses, params = [], []
+        if job is not None:
+            clauses.append("job = ?")
+            params.append(job)
+        if status is not None:
+            clauses.append("status = ?")
+            params.append(JobStatus(status).value)
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        rows = self._read(
+            f"SELECT data FROM job_runs{where} ORDER BY started_at DESC, run_id LIMIT ?",
+            [*params, limit],
+        )
+        return [JobRun.model_validate_json(r[0]) for r in rows]
+
+    def save_backtest(self, result: BacktestResult) -> WriteResult:
+        check_record(result, BacktestResult)
+        data = _dump(result)
+        with self._write("save_backtest", "backtests") as (conn, audit):
+            row = conn.execute(
+                "SELECT data FROM backtests WHERE backtest_id = ?", (result.backtest_id,)
+            ).fetchone()
+            if row is None:
+                conn.execute(
+                    "INSERT INTO backtests VALUES (?, ?, ?)",
+                    (result.backtest_id, _ms(result.created_at), data),
+                )
+                out = WriteResult(inserted=1)
+            elif row[0] != data:
+                conn.execute(
+                    "UPDATE backtests SET created_at = ?, data = ? WHERE backtest_id = ?",
+                    (_ms(result.created_at), data, result.backtest_id),
+                )
+                out = WriteResult(updated=1)
+            else:
+                out = WriteResult(unchanged=1)
+            audit["count"] = out.inserted + out.updated
+            audit["detail"] = {"backtest_id": result.backtest_id, "strategy": result.strategy}
+        return out
+
+    def get_backtest(self, backtest_id: str) -> BacktestResult | None:
+        return _one(
+            self._read("SELECT data FROM backtests WHERE backtest_id = ?", [backtest_id]),
+            BacktestResult,
+        )
+
+    def list_backtests(self, limit: int = 50) -> list[BacktestResult]:
+        check_limit(limit)
+        rows = self._read(
+            "SELECT data FROM backtests ORDER BY created_at DESC, backtest_id LIMIT ?", [limit]
+        )
+        return [BacktestResult.model_validate_json(r[0]) for r in rows]
+
+    def list_audit(
+        self,
+        operation: str | None = None,
+        collection: str | None = None,
+        since: datetime | None = None,
+        limit: int = 100,
+    ) -> list[AuditEntry]:
+        check_limit(limit)
+        clauses, params = [], []
+        if operation is not None:
+            clauses.append("operation = ?")
+            params.append(operation)
+        if collection is not None:
+            clauses.append("collection = ?")
+            params.append(collection)
+        if since is not None:
+            lo, _ = time_range(since, None)
+            clauses.append("ts >= ?")
+            params.append(int(lo or 0) * 1000)
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        rows = self._read(
+            "SELECT ts, operation, collection, count, actor, detail FROM audit"
+            f"{where} ORDER BY id DESC LIMIT ?",
+            [*params, limit],
+        )
+        return [
+            AuditEntry(
+                ts=_from_ms(ts),
+                operation=op,
+                collection=coll,
+                count=count,
+                actor=actor,
+                detail=json.loads(detail),
+            )
+            for ts, op, coll, count, actor, detail in rows
+        ]
+
+
+# -- module helpers ------------------------------------------------------------------
+
+
+def _split_sql(script: str) -> list[str]:
+    """Statements of a migration; triggers keep their inner semicolons."""
+    out, buf = [], []
+    for line in script.strip().splitlines():
+        buf.append(line)
+        joined = "\n".join(buf).strip()
+        if joined.endswith(";") and sqlite3.complete_statement(joined):
+            out.append(joined)
+            buf = []
+    if "\n".join(buf).strip():
+        out.append("\n".join(buf))
+    return out
+
+
+def _chunks[T](items: list[T], size: int) -> Iterator[list[T]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _bar_rows(s: BarSeries, tf: str) -> Iterator[tuple[Any, ...]]:
+    """Parameter rows for executemany, from rows sorted by code.
+
+    Codes repeat hundreds of times in a batch; reusing one str object per code is
+    much cheaper than `tolist()` making a new string for every row.
+    """
+    n = len(s)
+    values = [None if v == NO_VALUE else v for v in s.value.tolist()]
+    codes, counts = np.unique(s.code, return_counts=True)
+    code_col = list(
+        itertools.chain.from_iterable(
+            itertools.repeat(c, k) for c, k in zip(codes.tolist(), counts.tolist(), strict=True)
+        )
+    )
+    return zip(
+        code_col,
+        itertools.repeat(tf, n),
+        s.ts.tolist(),
+        s.open.tolist(),
+        s.high.tolist(),
+        s.low.tolist(),
+        s.close.tolist(),
+        s.volume.tolist(),
+        values,
+        strict=True,
+    )
+
+
+def _dump(record: BaseModel) -> str:
+    return record.model_dump_json()
+
+
+def _one[M: BaseModel](rows: list[tuple[Any, ...]], kind: type[M]) -> M | None:
+    return kind.model_validate_json(rows[0][0]) if rows else None
+
+
+def _rows(conn: sqlite3.Connection, table: str, key: str, value: str) -> list[tuple[Any, ...]]:
+    return conn.execute(f"SELECT data FROM {table} WHERE {key} = ?", (value,)).fetchall()
+
+
+def _cas[M: BaseModel](
+    conn: sqlite3.Connection, table: str, key: str, value: str, record: M, **extra: Any
+) -> M:
+    """Compare-and-set on `version`: store `record` as version+1 only if nobody moved it."""
+    version = record.version  # type: ignore[attr-defined]
+    new = record.model_copy(update={"version": version + 1})
+    sets = ", ".join(f"{col} = ?" for col in extra)
+    changed = conn.execute(
+        f"UPDATE {table} SET version = ?, data = ?{', ' + sets if sets else ''}"
+        f" WHERE {key} = ? AND version = ?",
+        (version + 1, _dump(new), *extra.values(), value, version),
+    ).rowcount
+    if changed == 0:
+        row = conn.execute(f"SELECT version FROM {table} WHERE {key} = ?", (value,)).fetchone()
+        if row is None:
+            raise NotFound(f"{table}의 {value}가 없습니다")
+        raise VersionConflict(
+            f"{table}의 {value}가 그사이 바뀌었습니다 (읽은 버전 {version}, 현재 {row[0]}); "
+            "다시 읽고 시도하세요"
+        )
+    return new
+
+
+def _put_position(conn: sqlite3.Connection, position: Position) -> Position:
+    if position.version == 0:
+        new = position.model_copy(update={"version": 1})
+        try:
+            conn.execute(
+                "INSERT INTO positions VALUES (?, ?, 1, ?)",
+                (position.account_id, position.code, _dump(new)),
+            )
+        except sqlite3.IntegrityError:
+            raise VersionConflict(
+                f"포지션 {position.account_id}/{position.code}가 이미 있습니다; "
+                "다시 읽고 시도하세요"
+            ) from None
+        return new
+    version = position.version
+    new = position.model_copy(update={"version": version + 1})
+    changed = conn.execute(
+        "UPDATE positions SET version = ?, data = ?"
+        " WHERE account_id = ? AND code = ? AND version = ?",
+        (version + 1, _dump(new), position.account_id, position.code, version),
+    ).rowcount
+    if changed == 0:
+        raise VersionConflict(
+            f"포지션 {position.account_id}/{position.code}가 그사이 바뀌었거나 없습니다 "
+            f"(버전 {version})"
+        )
+    return new
+
+
+def _instrument(row: tuple[Any, ...]) -> Instrument:
+    code, name, market, kind, listed_on = row
+    return Instrument(
+        code=code,
+        name=name,
+        market=market,
+        kind=kind,
+        listed_on=date.fromisoformat(listed_on) if listed_on else None,
+    )
