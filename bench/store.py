@@ -242,7 +242,7 @@ def main() -> None:
     p.add_argument("--no-mongo", action="store_true")
     p.add_argument("--json", type=Path)
     args = p.parse_args()
-    console = Console()
+    console = Console(width=130)
     with tempfile.TemporaryDirectory() as tmp:
         console.print(
             f"sqlite {sqlite3.sqlite_version}, python {sys.version.split()[0]}, "

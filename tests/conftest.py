@@ -7,8 +7,22 @@ from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-"""The steering repo's shared folder (real KRX data, fact sheets), beside the checkout."""
+
+def _shared() -> Path:
+    """The shared folder (real KRX data, fact sheets): `STOCKLAB_SHARED`, else beside the
+    checkout (`../shared`), else the workplace's usual place."""
+    candidates = [
+        os.environ.get("STOCKLAB_SHARED", ""),
+        Path(__file__).resolve().parents[2] / "shared",
+        "/work/shared",
+    ]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "data").is_dir():
+            return Path(candidate)
+    return Path(__file__).resolve().parents[2] / "shared"
+
+
+SHARED = _shared()
 
 
 @pytest.fixture(autouse=True)

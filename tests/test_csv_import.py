@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from tests.conftest import SHARED
 
 from stocklab.barseries import NO_VALUE, BarSeries
 from stocklab.model import Timeframe, daily_ts
@@ -50,8 +51,8 @@ from stocklab.store.csvimport import (
 )
 from stocklab.store.export import export_bars, format_for
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "krx-daily"
-"""The real KRX daily data beside the checkout (see tests/conftest.py)."""
+DATA = SHARED / "data" / "krx-daily"
+"""The real KRX daily data (located by tests/conftest.py)."""
 MARKET_FILE = "market-2021-05-17_2022-05-16.csv.gz"
 HEADER = "date,open,high,low,close,volume\n"
 

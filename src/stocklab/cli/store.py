@@ -32,7 +32,7 @@ store_app = typer.Typer(help="저장소: 현황, CSV 가져오기, 내보내기.
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-@store_app.command()
+@store_app.command(help="저장소 현황: 종목·주기별 봉 수, 처음과 마지막, 출처.")
 def info() -> None:
     """Print what the store holds: per code and timeframe, how many bars and their span."""
     reader = common.reader()

@@ -564,12 +564,8 @@ class MongoStore:
         limit: int = 100,
     ) -> list[Order]:
         check_limit(limit)
-        flt: dict[str, Any] = {}
-        if account_id is not None:
-            flt["account_id"] = account_id
         wanted = status_values(statuses)
-        if wanted is not None:
-            flt["status"] = {"$in": list(wanted)}
+        flt = _match(account_id=account_id, status=None if wanted is None else {"$in": wanted})
         cursor = (
             self._c("orders")
             .find(flt)
@@ -582,11 +578,7 @@ class MongoStore:
         self, account_id: str | None = None, client_id: str | None = None, limit: int = 1000
     ) -> list[Fill]:
         check_limit(limit)
-        flt: dict[str, Any] = {}
-        if account_id is not None:
-            flt["account_id"] = account_id
-        if client_id is not None:
-            flt["client_id"] = client_id
+        flt = _match(account_id=account_id, client_id=client_id)
         cursor = (
             self._c("fills")
             .find(flt)
@@ -726,11 +718,7 @@ class MongoStore:
         self, job: str | None = None, status: JobStatus | None = None, limit: int = 50
     ) -> list[JobRun]:
         check_limit(limit)
-        flt: dict[str, Any] = {}
-        if job is not None:
-            flt["job"] = job
-        if status is not None:
-            flt["status"] = JobStatus(status).value
+        flt = _match(job=job, status=None if status is None else JobStatus(status).value)
         cursor = (
             self._c("job_runs")
             .find(flt)
@@ -780,14 +768,12 @@ class MongoStore:
         limit: int = 100,
     ) -> list[AuditEntry]:
         check_limit(limit)
-        flt: dict[str, Any] = {}
-        if operation is not None:
-            flt["operation"] = operation
-        if collection is not None:
-            flt["collection"] = collection
-        if since is not None:
-            lo, _ = time_range(since, None)
-            flt["ts"] = {"$gte": from_epoch(int(lo or 0))}
+        since_ts = None if since is None else from_epoch(int(time_range(since, None)[0] or 0))
+        flt = _match(
+            operation=operation,
+            collection=collection,
+            ts=None if since_ts is None else {"$gte": since_ts},
+        )
         cursor = (
             self._c("audit")
             .find(flt, {"_id": 0})
@@ -795,6 +781,11 @@ class MongoStore:
             .limit(limit)
         )
         return [_must(AuditEntry, d) for d in cursor]
+
+
+def _match(**fields: Any) -> dict[str, Any]:
+    """A filter of the arguments that are not None."""
+    return {k: v for k, v in fields.items() if v is not None}
 
 
 def _must[M: BaseModel](kind: type[M], doc: dict[str, Any] | None) -> M:

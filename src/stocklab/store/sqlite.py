@@ -663,17 +663,10 @@ class SqliteStore:
         limit: int = 100,
     ) -> list[Order]:
         check_limit(limit)
-        clauses, params = [], []
-        if account_id is not None:
-            clauses.append("account_id = ?")
-            params.append(account_id)
         wanted = status_values(statuses)
-        if wanted is not None:
-            if not wanted:
-                return []
-            clauses.append(f"status IN ({','.join('?' * len(wanted))})")
-            params += wanted
-        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        if wanted is not None and not wanted:
+            return []
+        where, params = _where(account_id=account_id, status=wanted)
         rows = self._read(
             f"SELECT data FROM orders{where} ORDER BY created_at DESC, client_id LIMIT ?",
             [*params, limit],
@@ -684,14 +677,7 @@ class SqliteStore:
         self, account_id: str | None = None, client_id: str | None = None, limit: int = 1000
     ) -> list[Fill]:
         check_limit(limit)
-        clauses, params = [], []
-        if account_id is not None:
-            clauses.append("account_id = ?")
-            params.append(account_id)
-        if client_id is not None:
-            clauses.append("client_id = ?")
-            params.append(client_id)
-        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        where, params = _where(account_id=account_id, client_id=client_id)
         rows = self._read(
             f"SELECT data FROM fills{where} ORDER BY ts, fill_id LIMIT ?", [*params, limit]
         )
@@ -786,14 +772,7 @@ class SqliteStore:
         self, job: str | None = None, status: JobStatus | None = None, limit: int = 50
     ) -> list[JobRun]:
         check_limit(limit)
-        clauses, params = [], []
-        if job is not None:
-            clauses.append("job = ?")
-            params.append(job)
-        if status is not None:
-            clauses.append("status = ?")
-            params.append(JobStatus(status).value)
-        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        where, params = _where(job=job, status=None if status is None else JobStatus(status).value)
         rows = self._read(
             f"SELECT data FROM job_runs{where} ORDER BY started_at DESC, run_id LIMIT ?",
             [*params, limit],
@@ -846,18 +825,8 @@ class SqliteStore:
         limit: int = 100,
     ) -> list[AuditEntry]:
         check_limit(limit)
-        clauses, params = [], []
-        if operation is not None:
-            clauses.append("operation = ?")
-            params.append(operation)
-        if collection is not None:
-            clauses.append("collection = ?")
-            params.append(collection)
-        if since is not None:
-            lo, _ = time_range(since, None)
-            clauses.append("ts >= ?")
-            params.append(int(lo or 0) * 1000)
-        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        since_ms = None if since is None else int(time_range(since, None)[0] or 0) * 1000
+        where, params = _where(operation=operation, collection=collection, ts__ge=since_ms)
         rows = self._read(
             "SELECT ts, operation, collection, count, actor, detail FROM audit"
             f"{where} ORDER BY id DESC LIMIT ?",
@@ -877,6 +846,27 @@ class SqliteStore:
 
 
 # -- module helpers ------------------------------------------------------------------
+
+
+def _where(**fields: Any) -> tuple[str, list[Any]]:
+    """A WHERE clause for the arguments that are not None.
+
+    `col=value` is equality, `col=[…]` is IN, `col__ge=value` is `col >= value`.
+    """
+    clauses, params = [], []
+    for name, value in fields.items():
+        if value is None:
+            continue
+        if name.endswith("__ge"):
+            clauses.append(f"{name.removesuffix('__ge')} >= ?")
+            params.append(value)
+        elif isinstance(value, list | tuple):
+            clauses.append(f"{name} IN ({','.join('?' * len(value))})")
+            params += value
+        else:
+            clauses.append(f"{name} = ?")
+            params.append(value)
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
 def _split_sql(script: str) -> list[str]:
