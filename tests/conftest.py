@@ -6,23 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-
-
-def _shared() -> Path:
-    """The shared folder (real KRX data, fact sheets): `STOCKLAB_SHARED`, else beside the
-    checkout (`../shared`), else the workplace's usual place."""
-    candidates = [
-        os.environ.get("STOCKLAB_SHARED", ""),
-        Path(__file__).resolve().parents[2] / "shared",
-        "/work/shared",
-    ]
-    for candidate in candidates:
-        if candidate and (Path(candidate) / "data").is_dir():
-            return Path(candidate)
-    return Path(__file__).resolve().parents[2] / "shared"
-
-
-SHARED = _shared()
+from tests.support.paths import SHARED
 
 
 @pytest.fixture(autouse=True)

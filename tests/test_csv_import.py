@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from tests.conftest import SHARED
+from tests.support.paths import SHARED
 
 from stocklab.barseries import NO_VALUE, BarSeries
 from stocklab.model import Timeframe, daily_ts
