@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -78,6 +79,23 @@ class Settings(BaseSettings):
         default=Decimal("0.00015"), ge=0, lt=Decimal("0.01"), description="위탁수수료율 (편도)"
     )
 
+    # Market data. `auto` is LS when its keys are set, else the offline simulator.
+    source: Literal["auto", "sim", "ls", "datagokr", "naver"] = "auto"
+    ls_appkey: SecretStr | None = None
+    ls_appsecret: SecretStr | None = None
+    ls_base_url: str = "https://openapi.ls-sec.co.kr:8080"
+    ls_corporate: bool = False
+    datagokr_key: SecretStr | None = None
+    datagokr_base_url: str = "https://apis.data.go.kr/1160100/service"
+    naver_base_url: str = "https://finance.naver.com"
+    naver_chart_url: str = "https://fchart.stock.naver.com"
+    sim_seed: int = Field(default=20240101, ge=0)
+    sim_codes: int = Field(default=2_000, ge=10, le=5_000, description="모의 종목 수")
+    sim_start: date = Field(default=date(2019, 1, 2), description="모의 일봉 시작일")
+    sim_now: datetime | None = Field(
+        default=None, description="고정 시각 (시연·테스트용); 비우면 실제 시각"
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -104,6 +122,26 @@ class Settings(BaseSettings):
         if value:
             parse_store_url(value)
         return value
+
+    @field_validator("sim_now", mode="after")
+    @classmethod
+    def _aware_now(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("sim_now needs a timezone")
+        return value
+
+    def now(self) -> datetime:
+        """The system's clock: the fixed `sim_now` when set (demos, tests), else real KST time."""
+        from stocklab.model import now_kst
+
+        return self.sim_now if self.sim_now is not None else now_kst()
+
+    @property
+    def market_source(self) -> str:
+        """The source collectors use: the configured one, or LS when keys are set, else sim."""
+        if self.source != "auto":
+            return self.source
+        return "ls" if self.ls_appkey and self.ls_appsecret else "sim"
 
     @property
     def store_url(self) -> str:
@@ -133,6 +171,12 @@ _ALLOWED: dict[str, str] = {
     "store": _describe_store_url(),
     "log_level": "DEBUG, INFO, WARNING, ERROR 중 하나",
     "commission_rate": "0 이상 0.01 미만의 소수 (예: 0.00015 = 0.015%)",
+    "source": "auto, sim, ls, datagokr, naver 중 하나",
+    "ls_corporate": "true 또는 false",
+    "sim_seed": "0 이상의 정수",
+    "sim_codes": "10 이상 5,000 이하의 정수",
+    "sim_start": "YYYY-MM-DD 날짜",
+    "sim_now": "시간대가 있는 시각 (예: 2024-06-03T15:40:00+09:00)",
 }
 
 

@@ -109,12 +109,17 @@ class Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
 
 
+Source = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
+"""Where a record came from: `sim` (the offline simulator), `ls`, `datagokr`, `naver`, `csv`…"""
+
+
 class Instrument(Record):
     code: Code
     name: Annotated[str, Field(min_length=1, max_length=100)]
     market: Market
     kind: SecurityKind = SecurityKind.STOCK
     listed_on: date | None = None
+    source: Source = "unknown"
 
 
 def daily_ts(day: date) -> datetime:
@@ -186,7 +191,41 @@ class Flow(Record):
     day: date
     kind: FlowKind
     values: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,47}$")], StrictInt]
-    source: Annotated[str, Field(min_length=1, max_length=32)] = "unknown"
+    source: Source = "unknown"
+
+
+class BookLevel(Record):
+    price: Price
+    qty: Count
+
+
+class Quote(Record):
+    """The current price and the 10-level order book of one code, as a source saw it at `ts`."""
+
+    code: Code
+    ts: AwareDatetime
+    price: Price
+    prev_close: Price | None = None
+    open: Price | None = None
+    high: Price | None = None
+    low: Price | None = None
+    volume: Count = 0
+    upper_limit: Price | None = None
+    lower_limit: Price | None = None
+    asks: tuple[BookLevel, ...] = ()
+    bids: tuple[BookLevel, ...] = ()
+    source: Source = "unknown"
+
+    @model_validator(mode="after")
+    def _book_sides(self) -> Self:
+        if len(self.asks) > 10 or len(self.bids) > 10:
+            raise ValueError("호가는 매도·매수 각 10단계까지입니다")
+        if self.asks and self.bids and self.asks[0].price <= self.bids[0].price:
+            raise ValueError(
+                f"최우선 매도호가 {self.asks[0].price:,}가 매수호가 {self.bids[0].price:,}보다 "
+                "높아야 합니다"
+            )
+        return self
 
 
 class Side(StrEnum):
@@ -335,6 +374,8 @@ class JobRun(Record):
     ended_at: AwareDatetime | None = None
     pid: int | None = None
     rows: Count = 0
+    counts: dict[str, int] = Field(default_factory=dict)
+    """Rows written per kind, e.g. {"bars_1d": 2500, "instruments": 40}."""
     error: str | None = None
     log_tail: str = ""
     args: dict[str, Any] = Field(default_factory=dict)

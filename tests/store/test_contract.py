@@ -78,7 +78,7 @@ INSTRUMENTS = [
     Instrument(code="005935", name="삼성전자우", market=Market.KOSPI),
     Instrument(code="035720", name="카카오", market=Market.KOSPI),
     Instrument(code="247540", name="에코프로비엠", market=Market.KOSDAQ),
-    Instrument(code="00088K", name="한화3우B", market=Market.KOSPI),
+    Instrument(code="00088K", name="한화3우B", market=Market.KOSPI, source="sim"),
 ]
 
 
@@ -92,6 +92,7 @@ def test_instruments_upsert_counts_and_is_idempotent(store: Store) -> None:
     renamed = Instrument(code="035720", name="카카오(변경)", market=Market.KOSPI)
     assert store.upsert_instruments([renamed, INSTRUMENTS[0]]) == WriteResult(0, 1, 1)
     assert store.get_instrument("035720") == renamed
+    assert store.get_instrument("00088K").source == "sim"
     assert store.get_instrument("000001") is None
 
 

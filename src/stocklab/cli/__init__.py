@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from stocklab import __version__
+from stocklab.cli.collect import collect_app
 from stocklab.cli.common import err_console, settings
 from stocklab.cli.store import store_app
 from stocklab.cli.system import up
@@ -28,6 +29,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(store_app, name="store")
+app.add_typer(collect_app, name="collect")
 app.command()(up)
 
 

@@ -164,6 +164,11 @@ def _out_of_range(d: date, n: int, direction: str) -> CalendarRangeError:
     )
 
 
+def calendar_range() -> tuple[date, date]:
+    """The first and last day the calendar knows (the end is about a year ahead)."""
+    return COVER_START, _table().end
+
+
 def is_trading_day(d: date) -> bool:
     """True if KRX holds a regular session on `d`."""
     return _in_range(d) in _table().sessions

@@ -59,7 +59,8 @@ _PRE2023_KOSDAQ: _Bands = (
 _FUND: _Bands = ((0, 5),)  # ETF, ETN, ELW: 5 KRW at every price, in both eras
 
 
-def _bands(market: object, kind: object, on: date | None) -> _Bands:
+def tick_table(market: object, kind: object, on: date | None) -> _Bands:
+    """The (band floor, tick) table in force for this market, kind and day."""
     market, kind = check_market(market), check_kind(kind)
     if kind in FUND_KINDS:
         return _FUND
@@ -86,7 +87,7 @@ def tick_size(
     on: date | None = None,
 ) -> int:
     """The tick of the band that holds `price` (current table when `on` is None)."""
-    bands = _bands(market, kind, on)
+    bands = tick_table(market, kind, on)
     return _band_of(bands, check_price(price))[1]
 
 
@@ -97,7 +98,7 @@ def is_valid_price(
     on: date | None = None,
 ) -> bool:
     """True if an order may carry this price; False for prices ≤ 0, error for non-integers."""
-    bands = _bands(market, kind, on)
+    bands = tick_table(market, kind, on)
     value = check_int(price, "가격")
     if value <= 0:
         return False
@@ -119,7 +120,7 @@ def round_to_tick(
     """
     if direction not in ("down", "up", "nearest"):
         raise ValueError(f"반올림 방향 {direction!r}는 올바르지 않습니다 (허용: down, up, nearest)")
-    bands = _bands(market, kind, on)
+    bands = tick_table(market, kind, on)
     value = check_price(price)
     low, tick, high = _band_of(bands, value)
     down = low + (value - low) // tick * tick
@@ -147,7 +148,7 @@ def add_ticks(
     One tick above 1,999 is 2,000 and above 2,000 is 2,005; one below 2,000 is 1,999.
     Whole bands are jumped at once, so large `n` stays cheap.
     """
-    bands = _bands(market, kind, on)
+    bands = tick_table(market, kind, on)
     value = check_price(price)
     steps = check_int(n, "틱 수")
     if not is_valid_price(value, market, kind, on):

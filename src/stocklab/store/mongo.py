@@ -820,4 +820,5 @@ def _instrument(doc: dict[str, Any]) -> Instrument:
         market=doc["market"],
         kind=doc["kind"],
         listed_on=doc.get("listed_on"),
+        source=doc.get("source", "unknown"),
     )

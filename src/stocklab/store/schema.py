@@ -120,6 +120,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
         BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
     """,
+    # 2: where each instrument came from (the UI marks simulated data).
+    """
+    ALTER TABLE instruments ADD COLUMN source TEXT NOT NULL DEFAULT 'unknown';
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -267,8 +267,7 @@ class SqliteStore:
             for chunk in _chunks(codes, 500):
                 marks = ",".join("?" * len(chunk))
                 for row in conn.execute(
-                    f"SELECT code, name, market, kind, listed_on FROM instruments"
-                    f" WHERE code IN ({marks})",
+                    f"SELECT {_INSTRUMENT_COLUMNS} FROM instruments WHERE code IN ({marks})",
                     chunk,
                 ):
                     existing[row[0]] = row
@@ -280,15 +279,20 @@ class SqliteStore:
                     r.market.value,
                     r.kind.value,
                     r.listed_on.isoformat() if r.listed_on else None,
+                    r.source,
                 )
                 if r.code not in existing:
                     new.append((*values, now))
                 elif existing[r.code] != values:
                     changed.append((*values[1:], now, r.code))
-            conn.executemany("INSERT INTO instruments VALUES (?, ?, ?, ?, ?, ?)", new)
             conn.executemany(
-                "UPDATE instruments SET name=?, market=?, kind=?, listed_on=?, updated_at=?"
-                " WHERE code=?",
+                f"INSERT INTO instruments ({_INSTRUMENT_COLUMNS}, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                new,
+            )
+            conn.executemany(
+                "UPDATE instruments SET name=?, market=?, kind=?, listed_on=?, source=?,"
+                " updated_at=? WHERE code=?",
                 changed,
             )
             result = WriteResult(len(new), len(changed), len(rows) - len(new) - len(changed))
@@ -318,8 +322,7 @@ class SqliteStore:
         check_offset(offset)
         where, params = self._instrument_where(market, query)
         rows = self._read(
-            f"SELECT code, name, market, kind, listed_on FROM instruments{where}"
-            " ORDER BY code LIMIT ? OFFSET ?",
+            f"SELECT {_INSTRUMENT_COLUMNS} FROM instruments{where} ORDER BY code LIMIT ? OFFSET ?",
             [*params, limit, offset],
         )
         return [_instrument(r) for r in rows]
@@ -330,7 +333,7 @@ class SqliteStore:
 
     def get_instrument(self, code: str) -> Instrument | None:
         rows = self._read(
-            "SELECT code, name, market, kind, listed_on FROM instruments WHERE code = ?",
+            f"SELECT {_INSTRUMENT_COLUMNS} FROM instruments WHERE code = ?",
             [check_code(code)],
         )
         return _instrument(rows[0]) if rows else None
@@ -980,12 +983,16 @@ def _put_position(conn: sqlite3.Connection, position: Position) -> Position:
     return new
 
 
+_INSTRUMENT_COLUMNS = "code, name, market, kind, listed_on, source"
+
+
 def _instrument(row: tuple[Any, ...]) -> Instrument:
-    code, name, market, kind, listed_on = row
+    code, name, market, kind, listed_on, source = row
     return Instrument(
         code=code,
         name=name,
         market=market,
         kind=kind,
         listed_on=date.fromisoformat(listed_on) if listed_on else None,
+        source=source,
     )

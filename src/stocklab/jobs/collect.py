@@ -1,0 +1,304 @@
+"""Collectors: bring instruments, bars and flows from a source into the store.
+
+Each collector is idempotent and resumable: it starts from what the store already holds
+(the last bar or row per code), asks the source only for what is missing, and saves code
+by code (each save is atomic), so a rerun after a crash fetches only the rest and never
+writes a duplicate. What comes back is checked against the KRX calendar: an empty answer
+where the calendar expects data is a failure, not a silent success. Stopping errors (a
+refused key, the day's quota) end the run at once with the source's hint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+
+import numpy as np
+
+from stocklab.agent.base import AuthError, NotSupported, RateLimited, SourceError
+from stocklab.barseries import BarSeries
+from stocklab.jobs.context import JobContext
+from stocklab.krx import (
+    is_trading_day,
+    next_trading_day,
+    previous_trading_day,
+    session,
+    trading_days,
+)
+from stocklab.model import KST, FlowKind, Timeframe, check_code, daily_ts
+from stocklab.store.base import MAX_LIMIT
+
+BULK_DAYS = 60
+"""Up to this many missing days, a source with a whole-market call is asked day by day."""
+FLOW_DAYS = 60
+"""Trading days of flows fetched for a code the store has none of (unless --since)."""
+
+
+class CollectError(Exception):
+    """The run could not do its work; the message says what failed and what to do."""
+
+
+def last_closed_session(now: datetime) -> date:
+    """The latest KRX session that has closed at `now`."""
+    local = now.astimezone(KST)
+    today = local.date()
+    if is_trading_day(today) and local >= session(today).close:
+        return today
+    return previous_trading_day(today)
+
+
+def _end_day(ctx: JobContext, source: object) -> date:
+    """The last day whose bars the source can have: closed, and published if it lags."""
+    end = last_closed_session(ctx.now())
+    available = getattr(source, "last_available_day", None)
+    if callable(available):
+        end = min(end, available(ctx.now()))
+    return end
+
+
+def _codes(ctx: JobContext, codes: Sequence[str] | None) -> list[str]:
+    known = [i.code for i in ctx.store.list_instruments(limit=MAX_LIMIT)]
+    if not known:
+        raise CollectError("저장소에 종목이 없습니다. 먼저 `stocklab collect codes`를 실행하세요")
+    if not codes:
+        return known
+    wanted = [check_code(c.strip()) for c in codes]
+    missing = sorted(set(wanted) - set(known))
+    if missing:
+        raise CollectError(
+            f"저장소에 없는 종목: {', '.join(missing[:10])} — 먼저 `stocklab collect codes`로 "
+            "종목 목록을 받으세요"
+        )
+    return wanted
+
+
+def _stop_or_record(ctx: JobContext, code: str, exc: SourceError, failures: list[str]) -> None:
+    """Refused keys and an exhausted daily quota stop the run; other errors skip the code."""
+    if isinstance(exc, AuthError) or (isinstance(exc, RateLimited) and exc.daily):
+        raise exc
+    ctx.log.warning("%s: %s", code, exc)
+    failures.append(f"{code} ({exc})")
+
+
+def _finish(ctx: JobContext, what: str, failures: list[str]) -> None:
+    ctx.count("failed_codes", len(failures))
+    if failures:
+        shown = "; ".join(failures[:5]) + (
+            f" 외 {len(failures) - 5}개" if len(failures) > 5 else ""
+        )
+        raise CollectError(f"{what}: {len(failures)}개 종목 실패 — {shown}")
+
+
+# -- instruments -------------------------------------------------------------------------
+
+
+def collect_codes(ctx: JobContext, source: str | None = None) -> None:
+    """Fetch the code list and upsert it; an empty list is a failure."""
+    src = ctx.source(source)
+    items = src.instruments()
+    if not items:
+        raise CollectError(f"{src.name}가 빈 종목 목록을 돌려주었습니다; 나중에 다시 시도하세요")
+    result = ctx.store.upsert_instruments(items)
+    ctx.count("instruments", result.inserted + result.updated)
+    ctx.log.info(
+        "종목 %d개: 새로 %d, 변경 %d, 그대로 %d (출처 %s)",
+        result.total, result.inserted, result.updated, result.unchanged, src.name,
+    )  # fmt: skip
+
+
+# -- daily bars --------------------------------------------------------------------------
+
+
+def collect_daily(
+    ctx: JobContext,
+    source: str | None = None,
+    codes: Sequence[str] | None = None,
+    since: date | None = None,
+) -> None:
+    """Daily bars up to the last closed session, from each code's last stored bar on."""
+    src = ctx.source(source)
+    targets = _codes(ctx, codes)
+    end = _end_day(ctx, src)
+    last = {
+        c.code: c.last.astimezone(KST).date()
+        for c in ctx.store.bar_overview()
+        if c.timeframe is Timeframe.DAY
+    }
+    default_start = since or getattr(src, "start", None) or end - timedelta(days=365)
+    plan: dict[str, date] = {}
+    for code in targets:
+        start = since or (next_trading_day(last[code]) if code in last else default_start)
+        if start <= end:
+            plan[code] = start
+    if not plan:
+        ctx.log.info("일봉: %d개 종목 모두 %s까지 있습니다", len(targets), end)
+        return
+    missing_days = trading_days(min(plan.values()), end)
+    if not missing_days:
+        ctx.log.info("일봉: %s 이후 거래일이 없습니다", min(plan.values()))
+        return
+    if len(missing_days) <= BULK_DAYS and _bulk_daily(ctx, src, plan, missing_days):
+        return
+    _daily_by_code(ctx, src, plan, end)
+
+
+def _save_bars(ctx: JobContext, bars: BarSeries, source: str, kind: str) -> None:
+    result = ctx.store.save_bars(bars, source=source)
+    ctx.count(kind, result.inserted + result.updated)
+    ctx.count("unchanged", result.unchanged)
+
+
+def _bulk_daily(ctx: JobContext, src: object, plan: dict[str, date], days: list[date]) -> bool:
+    """Whole-market answers, one per missing day; False if the source has no such call."""
+    market_daily = getattr(src, "market_daily", None)
+    if market_daily is None:
+        return False
+    name = src.name  # type: ignore[attr-defined]
+    codes = np.array(sorted(plan), dtype="<U6")
+    starts = np.array([int(daily_ts(plan[c]).timestamp()) for c in codes.tolist()])
+    ctx.progress.start(len(days), f"일봉 {days[0]}~{days[-1]} ({name}, 시장 전체)")
+    try:
+        for day in days:
+            try:
+                bars = market_daily(day)
+            except NotSupported:
+                return False
+            if len(bars) == 0:
+                raise CollectError(
+                    f"{name}가 거래일 {day}의 일봉을 하나도 주지 않았습니다; 출처가 아직 "
+                    "그날 자료를 내지 않았을 수 있습니다 (나중에 다시 실행하세요)"
+                )
+            pos = np.searchsorted(codes, bars.code)
+            hit = (pos < len(codes)) & (codes[np.minimum(pos, len(codes) - 1)] == bars.code)
+            wanted = np.zeros(len(bars), dtype=bool)
+            wanted[hit] = bars.ts[hit] >= starts[pos[hit]]
+            _save_bars(ctx, bars.take(wanted), name, "bars_1d")
+            ctx.progress.advance()
+    finally:
+        ctx.progress.finish()
+    ctx.log.info("일봉: %d일 × 시장 전체, 종목 %d개 대상 (출처 %s)", len(days), len(plan), name)
+    return True
+
+
+def _daily_by_code(ctx: JobContext, src: object, plan: dict[str, date], end: date) -> None:
+    name = src.name  # type: ignore[attr-defined]
+    failures: list[str] = []
+    ctx.progress.start(len(plan), f"일봉 ~{end} ({name})")
+    try:
+        for code, start in plan.items():
+            try:
+                bars = src.daily_bars(code, start, end)  # type: ignore[attr-defined]
+            except SourceError as exc:
+                _stop_or_record(ctx, code, exc, failures)
+                ctx.progress.advance()
+                continue
+            bars = bars.take(bars.ts <= int(daily_ts(end).timestamp()))
+            if len(bars) == 0:
+                failures.append(f"{code} ({start}~{end} 거래일에 일봉이 없음)")
+            else:
+                _save_bars(ctx, bars, name, "bars_1d")
+            ctx.progress.advance()
+    finally:
+        ctx.progress.finish()
+    ctx.log.info("일봉: 종목 %d개, %s까지 (출처 %s)", len(plan), end, name)
+    _finish(ctx, "일봉 수집", failures)
+
+
+# -- minute bars -------------------------------------------------------------------------
+
+
+def _minute_day(now: datetime) -> date:
+    """Today once its session has opened, else the last session."""
+    local = now.astimezone(KST)
+    today = local.date()
+    if is_trading_day(today) and local >= session(today).open + timedelta(minutes=1):
+        return today
+    return previous_trading_day(today)
+
+
+def collect_minute(
+    ctx: JobContext,
+    source: str | None = None,
+    codes: Sequence[str] | None = None,
+    day: date | None = None,
+) -> None:
+    """The minute bars of one session (today's so far, by default) after those stored."""
+    src = ctx.source(source)
+    targets = _codes(ctx, codes)
+    target = day or _minute_day(ctx.now())
+    if not is_trading_day(target):
+        raise CollectError(f"{target}는 거래일이 아닙니다")
+    failures: list[str] = []
+    ctx.progress.start(len(targets), f"분봉 {target} ({src.name})")
+    try:
+        for code in targets:
+            stored = ctx.store.load_bars(code, Timeframe.MINUTE, start=target, end=target, limit=1)
+            after = int(stored.ts[-1]) if len(stored) else 0
+            try:
+                bars = src.minute_bars(code, target)
+            except SourceError as exc:
+                _stop_or_record(ctx, code, exc, failures)
+                ctx.progress.advance()
+                continue
+            if len(bars) == 0 and not len(stored):
+                failures.append(f"{code} ({target} 분봉이 없음)")
+            new = bars.take(bars.ts > after)
+            if len(new):
+                _save_bars(ctx, new, src.name, "bars_1m")
+            ctx.progress.advance()
+    finally:
+        ctx.progress.finish()
+    ctx.log.info("분봉: %s, 종목 %d개 (출처 %s)", target, len(targets), src.name)
+    _finish(ctx, "분봉 수집", failures)
+
+
+# -- flows ---------------------------------------------------------------------------------
+
+_FLOW_CALLS = {
+    FlowKind.INVESTOR: "investor_flows",
+    FlowKind.CREDIT: "credit_balance",
+    FlowKind.SHORT: "short_selling",
+}
+
+
+def collect_flows(
+    ctx: JobContext,
+    source: str | None = None,
+    codes: Sequence[str] | None = None,
+    since: date | None = None,
+    kinds: Sequence[str] | None = None,
+) -> None:
+    """Investor flows, margin balances and short selling, from each code's last row on."""
+    src = ctx.source(source)
+    targets = _codes(ctx, codes)
+    wanted = [FlowKind(k) for k in kinds] if kinds else list(_FLOW_CALLS)
+    end = _end_day(ctx, src)
+    default_start = since or trading_days(end - timedelta(days=FLOW_DAYS * 2), end)[-FLOW_DAYS]
+    failures: list[str] = []
+    ctx.progress.start(len(targets) * len(wanted), f"수급 ~{end} ({src.name})")
+    try:
+        for code in targets:
+            for kind in wanted:
+                latest = ctx.store.load_flows(code, kind, limit=1)
+                start = since or (next_trading_day(latest[-1].day) if latest else default_start)
+                if start <= end:
+                    try:
+                        rows = getattr(src, _FLOW_CALLS[kind])(code, start, end)
+                    except NotSupported:
+                        ctx.progress.advance()
+                        continue
+                    except SourceError as exc:
+                        _stop_or_record(ctx, code, exc, failures)
+                        ctx.progress.advance()
+                        continue
+                    rows = [r for r in rows if r.day <= end]
+                    if not rows:
+                        failures.append(f"{code} {kind.value} ({start}~{end} 자료 없음)")
+                    else:
+                        result = ctx.store.save_flows(rows)
+                        ctx.count(f"flows_{kind.value}", result.inserted + result.updated)
+                ctx.progress.advance()
+    finally:
+        ctx.progress.finish()
+    ctx.log.info("수급: 종목 %d개, %s까지 (출처 %s)", len(targets), end, src.name)
+    _finish(ctx, "수급 수집", failures)
