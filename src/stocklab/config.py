@@ -8,17 +8,19 @@ setting and what is allowed, which the CLI prints before exiting with code 2.
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -79,6 +81,13 @@ class Settings(BaseSettings):
         default=Decimal("0.00015"), ge=0, lt=Decimal("0.01"), description="위탁수수료율 (편도)"
     )
 
+    # The API server. The token file is made on first start unless a token is given here.
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65_535)
+    api_token: SecretStr | None = None
+    api_auth_reads: bool = False
+    api_cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
     # Market data. `auto` is LS when its keys are set, else the offline simulator.
     source: Literal["auto", "sim", "ls", "datagokr", "naver"] = "auto"
     ls_appkey: SecretStr | None = None
@@ -92,6 +101,13 @@ class Settings(BaseSettings):
     sim_seed: int = Field(default=20240101, ge=0)
     sim_codes: int = Field(default=2_000, ge=10, le=5_000, description="모의 종목 수")
     sim_start: date = Field(default=date(2019, 1, 2), description="모의 일봉 시작일")
+    jobs: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="작업 일정 덮어쓰기 ([jobs.이름] cron, timeout, enabled, args)",
+    )
+    job_modules: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="추가 작업을 등록하는 모듈"
+    )
     sim_now: datetime | None = Field(
         default=None, description="고정 시각 (시연·테스트용); 비우면 실제 시각"
     )
@@ -121,6 +137,15 @@ class Settings(BaseSettings):
     def _check_store(cls, value: str) -> str:
         if value:
             parse_store_url(value)
+        return value
+
+    @field_validator("job_modules", "api_cors_origins", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            if value.lstrip().startswith("["):
+                return json.loads(value)
+            return [v.strip() for v in value.split(",") if v.strip()]
         return value
 
     @field_validator("sim_now", mode="after")
@@ -177,6 +202,11 @@ _ALLOWED: dict[str, str] = {
     "sim_codes": "10 이상 5,000 이하의 정수",
     "sim_start": "YYYY-MM-DD 날짜",
     "sim_now": "시간대가 있는 시각 (예: 2024-06-03T15:40:00+09:00)",
+    "jobs": "[jobs.작업이름] 표 (cron, timeout, enabled, args)",
+    "api_port": "1~65535 사이의 포트 번호",
+    "api_auth_reads": "true 또는 false",
+    "api_cors_origins": "쉼표로 나눈 origin (예: http://localhost:5173)",
+    "job_modules": "쉼표로 나눈 파이썬 모듈 이름",
 }
 
 

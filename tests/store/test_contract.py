@@ -403,6 +403,11 @@ def test_every_write_leaves_an_audit_entry(store: Store) -> None:
     assert {e.actor for e in entries} == {"test"}
     assert all(e.ts.tzinfo is not None for e in entries)
     assert [e.operation for e in store.list_audit(collection="bars")] == ["save_bars"]
+    store.audit_event("auth_failed", "security", {"route": "/api/jobs/x/run"})
+    refused = store.list_audit(collection="security")
+    assert [(e.operation, e.count, e.detail["route"]) for e in refused] == [
+        ("auth_failed", 0, "/api/jobs/x/run")
+    ]
     assert store.list_audit(since=entries[0].ts + timedelta(hours=1)) == []
 
 

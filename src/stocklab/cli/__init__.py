@@ -15,6 +15,7 @@ from rich.console import Console
 from stocklab import __version__
 from stocklab.cli.collect import collect_app
 from stocklab.cli.common import err_console, settings
+from stocklab.cli.jobs import jobs_app, schedule_app
 from stocklab.cli.store import store_app
 from stocklab.cli.system import up
 from stocklab.config import ConfigError, redact_url
@@ -30,6 +31,8 @@ app = typer.Typer(
 )
 app.add_typer(store_app, name="store")
 app.add_typer(collect_app, name="collect")
+app.add_typer(jobs_app, name="jobs")
+app.add_typer(schedule_app, name="schedule")
 app.command()(up)
 
 

@@ -6,12 +6,12 @@ from datetime import date
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 from stocklab.agent.sources import SOURCES
 from stocklab.cli import common
+from stocklab.cli.jobs import report
 from stocklab.jobs.runner import run_job
-from stocklab.model import JobRun, JobStatus
+from stocklab.model import JobStatus
 
 collect_app = typer.Typer(help="데이터 수집: 종목, 일봉, 분봉, 수급.", no_args_is_help=True)
 
@@ -51,20 +51,11 @@ def _source(name: str | None) -> str | None:
 
 
 def _run(job: str, args: dict[str, Any]) -> None:
+    """Collect in this process, with a progress bar on a terminal (see `jobs run` for a child)."""
     run = run_job(job, {k: v for k, v in args.items() if v is not None}, settings=common.settings())
-    _report(run)
+    report(run)
     if run.status is not JobStatus.SUCCEEDED:
         raise typer.Exit(1)
-
-
-def _report(run: JobRun) -> None:
-    console = Console()
-    seconds = (run.ended_at - run.started_at).total_seconds() if run.ended_at else 0.0
-    counts = ", ".join(f"{k} {v:,}" for k, v in sorted(run.counts.items())) or "변경 없음"
-    mark = "[green]성공[/green]" if run.status is JobStatus.SUCCEEDED else "[red]실패[/red]"
-    console.print(f"{mark} {run.job} ({seconds:.1f}초): {counts}", highlight=False)
-    if run.error:
-        common.err_console.print(f"[red]{run.error}[/red]", highlight=False)
 
 
 @collect_app.command(help="종목 목록을 받아 저장합니다.")

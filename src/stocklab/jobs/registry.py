@@ -6,14 +6,16 @@ The CLI (`stocklab collect daily`), the scheduler and the API all look jobs up h
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+import inspect
+import typing
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from stocklab.jobs import collect
 from stocklab.jobs.context import JobContext
-
-JobFn = Callable[..., None]
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,23 @@ JOBS: dict[str, Job] = {
 }
 
 
+def register(job: Job) -> Job:
+    """Add a job (user-defined jobs live in modules named by `STOCKLAB_JOB_MODULES`)."""
+    if job.name in JOBS and JOBS[job.name] is not job:
+        raise ValueError(f"작업 이름 {job.name!r}이 이미 있습니다")
+    JOBS[job.name] = job
+    return job
+
+
+def load_job_modules(modules: Iterable[str]) -> None:
+    """Import the modules that register extra jobs; a missing one is a clear error."""
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            raise ValueError(f"작업 모듈 {module!r}을 불러올 수 없습니다: {exc}") from None
+
+
 def get_job(name: str) -> Job:
     try:
         return JOBS[name]
@@ -56,4 +75,43 @@ def get_job(name: str) -> Job:
 
 
 def call(job: Job, ctx: JobContext, args: dict[str, Any]) -> None:
-    job.fn(ctx, **{**job.defaults, **args})
+    job.fn(ctx, **{**job.defaults, **coerce_args(job, args)})
+
+
+def parameters(job: Job) -> dict[str, Any]:
+    """The job's arguments and their types (the first parameter, the context, excluded)."""
+    hints = typing.get_type_hints(job.fn)
+    names = list(inspect.signature(job.fn).parameters)[1:]
+    return {n: hints.get(n, Any) for n in names}
+
+
+def coerce_args(job: Job, args: dict[str, Any]) -> dict[str, Any]:
+    """Arguments from a command line, a cron table or JSON, as the job's types want them.
+
+    Dates come as `YYYY-MM-DD`, code lists as `a,b` or a list; unknown names are refused.
+    """
+    params = parameters(job)
+    out: dict[str, Any] = {}
+    for name, value in args.items():
+        if name not in params:
+            allowed = ", ".join(params) or "없음"
+            raise ValueError(f"작업 {job.name}에 {name!r} 인자는 없습니다 (허용: {allowed})")
+        out[name] = _coerce(name, value, params[name])
+    return out
+
+
+def _coerce(name: str, value: Any, hint: Any) -> Any:
+    if value is None:
+        return None
+    kinds = set(typing.get_args(hint)) | {hint}
+    try:
+        if date in kinds and not isinstance(value, date):
+            return date.fromisoformat(str(value))
+        if any(typing.get_origin(k) in (Sequence, list) for k in kinds):
+            items = value.split(",") if isinstance(value, str) else list(value)
+            return [str(v).strip() for v in items if str(v).strip()]
+        if int in kinds and not isinstance(value, int):
+            return int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"인자 {name}={value!r}의 형식이 맞지 않습니다") from None
+    return value

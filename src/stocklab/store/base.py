@@ -210,6 +210,10 @@ class Store(StoreReader, Protocol):
     def save_job_run(self, run: JobRun) -> JobRun: ...
     def save_backtest(self, result: BacktestResult) -> WriteResult: ...
 
+    def audit_event(self, operation: str, collection: str, detail: dict[str, object]) -> None:
+        """Record something that wrote nothing, such as a refused request."""
+        ...
+
 
 # -- helpers shared by the backends --------------------------------------------------
 

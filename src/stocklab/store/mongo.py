@@ -711,6 +711,10 @@ class MongoStore:
         )
         return run
 
+    def audit_event(self, operation: str, collection: str, detail: dict[str, object]) -> None:
+        self._guard(operation)
+        self._audit(operation, collection, 0, dict(detail))
+
     def get_job_run(self, run_id: str) -> JobRun | None:
         return _load(JobRun, self._c("job_runs").find_one({"_id": run_id}))
 

@@ -768,6 +768,10 @@ class SqliteStore:
             audit["detail"] = {"run_id": run.run_id, "job": run.job, "status": run.status.value}
         return run
 
+    def audit_event(self, operation: str, collection: str, detail: dict[str, object]) -> None:
+        with self._write(operation, collection) as (_conn, audit):
+            audit["detail"] = dict(detail)
+
     def get_job_run(self, run_id: str) -> JobRun | None:
         return _one(self._read("SELECT data FROM job_runs WHERE run_id = ?", [run_id]), JobRun)
 

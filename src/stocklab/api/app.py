@@ -1,0 +1,112 @@
+"""The FastAPI application: routers per area, auth per router, problem+json errors,
+and the built web client served at `/` so one port serves the whole product."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from stocklab import __version__
+from stocklab.api import errors
+from stocklab.api.auth import ensure_token, require_token, require_token_for_reads
+from stocklab.api.routes import codes, jobs, system
+from stocklab.config import Settings
+from stocklab.jobs.runner import new_run_id
+from stocklab.store import open_store
+
+if TYPE_CHECKING:
+    from stocklab.scheduler.service import Scheduler
+
+WEB_DIST = Path(__file__).resolve().parents[3] / "web" / "dist"
+"""Where `npm run build` puts the web client (a source checkout)."""
+
+
+def _launcher(app: FastAPI, settings: Settings) -> Callable[[str], str]:
+    """How "run now" starts a job: through the scheduler when it lives here, else a thread
+    that runs it in a child process exactly as the scheduler would."""
+
+    def launch(name: str) -> str:
+        scheduler: Scheduler | None = app.state.scheduler
+        if scheduler is not None:
+            return scheduler.run_once(name, trigger="api")
+        from stocklab.scheduler.process import run_in_process
+
+        run_id = new_run_id(name)
+        thread = threading.Thread(
+            target=run_in_process,
+            args=(settings, name),
+            kwargs={"trigger": "api", "run_id": run_id, "timeout": 3600},
+            daemon=True,
+        )
+        thread.start()
+        return run_id
+
+    return launch
+
+
+def create_app(
+    settings: Settings, *, scheduler: Scheduler | None = None, web_dist: Path | None = WEB_DIST
+) -> FastAPI:
+    """The API over the configured store; refuses to build with an empty or weak token."""
+    token = ensure_token(settings)
+    app = FastAPI(
+        title="stocklab API",
+        version=__version__,
+        description=(
+            "한국 주식 자동매매 시스템 stocklab의 REST API. "
+            "변경하는 요청에는 Bearer 토큰이 필요합니다."
+        ),
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+        redoc_url=None,
+    )
+    store = open_store(settings.store_url, actor="api")
+    app.state.settings = settings
+    app.state.store = store
+    app.state.reader = store.reader()
+    app.state.token = token
+    app.state.scheduler = scheduler
+    app.state.launch = _launcher(app, settings)
+    errors.install(app)
+    if settings.api_cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.api_cors_origins,
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    reads = [Depends(require_token_for_reads)]
+    writes = [Depends(require_token)]
+    app.include_router(system.router, dependencies=reads)
+    app.include_router(codes.router, dependencies=reads)
+    app.include_router(jobs.read_router, dependencies=reads)
+    app.include_router(jobs.write_router, dependencies=writes)
+    if web_dist is not None and (web_dist / "index.html").is_file():
+        _serve_web(app, web_dist)
+    return app
+
+
+def _serve_web(app: FastAPI, dist: Path) -> None:
+    """Static assets, and index.html for every client-side route (but never for /api)."""
+    assets = dist / "assets"
+    if assets.is_dir():
+        app.mount("/assets", StaticFiles(directory=assets), name="assets")
+    index = dist / "index.html"
+
+    @app.get("/{path:path}", include_in_schema=False, response_model=None)
+    def web(path: str) -> FileResponse | JSONResponse:
+        if path.startswith("api/") or path == "api":
+            return errors.problem(
+                404, f"/{path}: 없는 주소입니다 (API 문서: /api/docs)", f"/{path}"
+            )
+        candidate = (dist / path).resolve()
+        if path and candidate.is_file() and dist.resolve() in candidate.parents:
+            return FileResponse(candidate)
+        return FileResponse(index)

@@ -1,0 +1,87 @@
+"""Errors as `application/problem+json` (RFC 9457) with a detail a person can act on.
+
+Bad input is always a 4xx naming the parameter; a 500 means a bug, and says only that.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from stocklab.store import NotFound, StoreError
+
+log = logging.getLogger("stocklab.api")
+PROBLEM = "application/problem+json"
+_TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    409: "Conflict",
+    422: "Unprocessable Content",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+
+class BadParam(HTTPException):
+    """A 400 that names the query or path parameter at fault."""
+
+    def __init__(self, param: str, detail: str) -> None:
+        super().__init__(400, detail=f"{param}: {detail}")
+        self.param = param
+
+
+def problem(
+    status: int, detail: str, instance: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    body = {
+        "type": "about:blank",
+        "title": _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        extra = {"param": exc.param} if isinstance(exc, BadParam) else {}
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"{request.url.path}: 없는 주소입니다 (API 문서: /api/docs)"
+        return problem(exc.status_code, detail, request.url.path, exc.headers, **extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0]
+        where = [str(p) for p in first.get("loc", ()) if p not in ("query", "path", "body")]
+        param = ".".join(where) or "request"
+        return problem(
+            422, f"{param}: {first.get('msg', '잘못된 값')}", request.url.path, param=param
+        )
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound) -> JSONResponse:
+        return problem(404, str(exc), request.url.path)
+
+    @app.exception_handler(ValueError)
+    async def bad_value(request: Request, exc: ValueError) -> JSONResponse:
+        return problem(400, str(exc), request.url.path)
+
+    @app.exception_handler(StoreError)
+    async def store_down(request: Request, exc: StoreError) -> JSONResponse:
+        log.error("store error on %s: %s", request.url.path, exc)
+        return problem(503, f"저장소 오류: {exc}", request.url.path)
+
+    @app.exception_handler(Exception)
+    async def bug(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s", request.url.path)
+        return problem(500, "서버 내부 오류입니다; 로그를 확인하세요", request.url.path)

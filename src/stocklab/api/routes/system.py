@@ -1,0 +1,82 @@
+"""Health, market status and the store overview: what the dashboard reads."""
+
+from __future__ import annotations
+
+import platform
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from stocklab import __version__
+from stocklab.api.deps import Reader, SettingsDep
+from stocklab.api.errors import BadParam
+from stocklab.api.schemas import Coverage, Health, MarketStatusOut, Overview
+from stocklab.krx import CalendarRangeError, is_trading_day, market_status
+from stocklab.scheduler.service import read_heartbeat
+
+router = APIRouter(prefix="/api", tags=["system"])
+
+
+@router.get("/health", response_model=Health, summary="상태: 저장소, 스케줄러, 버전")
+def health(reader: Reader, settings: SettingsDep) -> Health:
+    store_ok = reader.ping()
+    beat = read_heartbeat(settings)
+    return Health(
+        status="ok" if store_ok and beat else "degraded",
+        version=__version__,
+        python=platform.python_version(),
+        time=settings.now(),
+        store={"reachable": store_ok, "backend": reader.backend},
+        scheduler={
+            "alive": beat is not None,
+            "pid": beat["pid"] if beat else None,
+            "heartbeat": beat["heartbeat"] if beat else None,
+        },
+    )
+
+
+@router.get("/market/status", response_model=MarketStatusOut, summary="지금 장 상태 (KST)")
+def status(
+    settings: SettingsDep,
+    at: Annotated[
+        str | None, Query(description="이 시각 기준 (ISO, 시간대 포함); 기본: 지금")
+    ] = None,
+) -> MarketStatusOut:
+    from stocklab.api.deps import when
+
+    moment = when("at", at) if at else settings.now()
+    if moment is not None and not hasattr(moment, "hour"):
+        raise BadParam("at", "날짜가 아니라 시각이 필요합니다 (예: 2024-01-02T09:30:00+09:00)")
+    try:
+        s = market_status(moment)  # type: ignore[arg-type]
+        trading = is_trading_day(s.at.date())
+    except CalendarRangeError as exc:
+        raise BadParam("at", str(exc)) from None
+    return MarketStatusOut(
+        at=s.at,
+        phase=s.phase,
+        session_day=s.session_day,
+        next_open=s.next_open,
+        is_trading_day=trading,
+    )
+
+
+@router.get("/store/overview", response_model=Overview, summary="보관 중인 자료: 종목·주기별")
+def overview(reader: Reader) -> Overview:
+    series = reader.bar_overview()
+    return Overview(
+        codes=len({c.code for c in series}),
+        bars=sum(c.count for c in series),
+        instruments=reader.count_instruments(),
+        series=[
+            Coverage(
+                code=c.code,
+                timeframe=c.timeframe,
+                count=c.count,
+                first=c.first,
+                last=c.last,
+                source=c.source,
+            )
+            for c in series
+        ],
+    )

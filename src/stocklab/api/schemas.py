@@ -1,0 +1,134 @@
+"""Response shapes, so the OpenAPI document says exactly what each route returns."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from stocklab.model import FlowKind, Instrument, JobStatus, Market, SecurityKind, Timeframe
+
+
+class Health(BaseModel):
+    status: str = Field(description="ok | degraded")
+    version: str
+    python: str
+    time: datetime
+    store: dict[str, Any]
+    scheduler: dict[str, Any]
+
+
+class CodeRow(BaseModel):
+    code: str
+    name: str
+    market: Market
+    kind: SecurityKind
+    source: str
+    last_close: int | None = None
+    change: int | None = Field(default=None, description="전일 대비 (원)")
+    change_bp: int | None = Field(default=None, description="등락률 (bp, 1% = 100)")
+    last_date: date | None = None
+
+
+class CodePage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[CodeRow]
+
+
+class Coverage(BaseModel):
+    code: str
+    timeframe: Timeframe
+    count: int
+    first: datetime
+    last: datetime
+    source: str | None
+
+
+class CodeDetail(BaseModel):
+    instrument: Instrument
+    coverage: list[Coverage]
+    simulated: bool
+
+
+class PriceSeries(BaseModel):
+    """Columns, not rows: one array per field, index-aligned (what charts consume)."""
+
+    code: str
+    timeframe: Timeframe
+    source: str | None
+    count: int
+    t: list[int] = Field(description="epoch seconds (daily bars: 00:00 KST of the trading date)")
+    open: list[int]
+    high: list[int]
+    low: list[int]
+    close: list[int]
+    volume: list[int]
+    value: list[int | None]
+
+
+class FlowRow(BaseModel):
+    day: date
+    kind: FlowKind
+    values: dict[str, int]
+    source: str
+
+
+class FlowList(BaseModel):
+    code: str
+    count: int
+    items: list[FlowRow]
+
+
+class MarketStatusOut(BaseModel):
+    at: datetime
+    phase: str
+    session_day: date | None
+    next_open: datetime
+    is_trading_day: bool
+
+
+class PlannedJobOut(BaseModel):
+    name: str
+    description: str
+    cron: str
+    enabled: bool
+    trading_days_only: bool
+    timeout: int
+    next_run: datetime | None
+    last_status: JobStatus | None = None
+    last_started: datetime | None = None
+
+
+class JobList(BaseModel):
+    scheduler_alive: bool
+    jobs: list[PlannedJobOut]
+
+
+class JobRunOut(BaseModel):
+    run_id: str
+    job: str
+    status: JobStatus
+    trigger: str
+    started_at: datetime
+    ended_at: datetime | None
+    pid: int | None
+    rows: int
+    counts: dict[str, int]
+    error: str | None
+    log_tail: str
+
+
+class RunAccepted(BaseModel):
+    run_id: str
+    job: str
+    status: JobStatus
+
+
+class Overview(BaseModel):
+    codes: int
+    bars: int
+    instruments: int
+    series: list[Coverage]
