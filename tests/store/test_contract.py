@@ -227,6 +227,9 @@ def test_bar_overview_and_delete(store: Store) -> None:
     )
     assert overview[("035720", Timeframe.DAY)].source == "naver"
     assert overview[("005930", Timeframe.MINUTE)].count == 30
+    one = store.bar_overview("035720")
+    assert [(c.code, c.timeframe, c.count) for c in one] == [("035720", Timeframe.DAY, 4)]
+    assert store.bar_overview("000001") == []
 
     assert store.delete_bars("005930", "1d", start=days[0], end=days[2]) == 3
     d = {(c.code, c.timeframe): c for c in store.bar_overview()}[("005930", Timeframe.DAY)]

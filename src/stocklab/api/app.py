@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 
 from stocklab import __version__
 from stocklab.api import errors
-from stocklab.api.auth import ensure_token, require_token, require_token_for_reads
+from stocklab.api.auth import ensure_token, require_token
 from stocklab.api.routes import codes, jobs, system
 from stocklab.config import Settings
 from stocklab.jobs.runner import new_run_id
@@ -82,8 +82,10 @@ def create_app(
             allow_methods=["GET", "POST", "PUT", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
         )
-    reads = [Depends(require_token_for_reads)]
+    # Reads are open on loopback unless STOCKLAB_API_AUTH_READS asks for the token too;
+    # attaching the check only then keeps the OpenAPI document honest about it.
     writes = [Depends(require_token)]
+    reads = writes if settings.api_auth_reads else []
     app.include_router(system.router, dependencies=reads)
     app.include_router(codes.router, dependencies=reads)
     app.include_router(jobs.read_router, dependencies=reads)

@@ -83,12 +83,3 @@ def require_token(
     expected: str = request.app.state.token
     if not secrets.compare_digest(credentials.credentials.encode(), expected.encode()):
         raise _refuse(request, "wrong")
-
-
-def require_token_for_reads(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
-    """For reads: the same check when `STOCKLAB_API_AUTH_READS` is on, else nothing."""
-    if request.app.state.settings.api_auth_reads:
-        require_token(request, credentials)

@@ -10,6 +10,35 @@ from pydantic import BaseModel, Field
 from stocklab.model import FlowKind, Instrument, JobStatus, Market, SecurityKind, Timeframe
 
 
+class Problem(BaseModel):
+    """An error (RFC 9457 problem details); `detail` says what was wrong and what to do."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    instance: str
+    param: str | None = Field(default=None, description="the parameter at fault, if one is")
+
+
+def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error statuses a route can answer with."""
+    meaning = {
+        400: "잘못된 값 (param이 어느 인자인지 알려 줌)",
+        401: "토큰이 없거나 틀림",
+        404: "없는 종목·주소",
+        422: "형식이 맞지 않는 인자",
+        503: "저장소에 닿을 수 없음",
+    }
+    return {
+        code: {
+            "description": meaning[code],
+            "content": {"application/problem+json": {"schema": Problem.model_json_schema()}},
+        }
+        for code in codes
+    }
+
+
 class Health(BaseModel):
     status: str = Field(description="ok | degraded")
     version: str

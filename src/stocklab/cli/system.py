@@ -104,7 +104,10 @@ def up(
     scheduler.start()
     try:
         if bootstrap and empty:
-            scheduler.run_sequence(["collect_codes", "collect_daily"], trigger="cli")
+            first = ["collect_codes", "collect_daily"]
+            if settings.market_source == "sim":  # offline and fast: the last session's minutes too
+                first.append("collect_minute")
+            scheduler.run_sequence(first, trigger="cli")
         shown = "localhost" if host in ("127.0.0.1", "::1") else host
         for line in _banner(settings, shown, port, starting=bootstrap and empty):
             console.print(line, highlight=False)

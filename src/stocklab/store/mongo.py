@@ -358,12 +358,14 @@ class MongoStore:
         codes = np.array([d["code"] for d in docs], dtype="<U6")
         return BarSeries.from_rows(tf, codes, [_bar_row(d) for d in docs])
 
-    def bar_overview(self) -> list[BarCoverage]:
+    def bar_overview(self, code: str | None = None) -> list[BarCoverage]:
+        only = _match(code=None if code is None else check_code(code))
         sources = {
-            (d["code"], d["tf"]): d.get("source") for d in self._c("series").find({}, {"_id": 0})
+            (d["code"], d["tf"]): d.get("source") for d in self._c("series").find(only, {"_id": 0})
         }
         groups = self._c("bars").aggregate(
             [
+                {"$match": only},
                 {
                     "$group": {
                         "_id": {"code": "$code", "tf": "$tf"},

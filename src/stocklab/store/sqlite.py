@@ -488,12 +488,14 @@ class SqliteStore:
         codes = np.array([r[0] for r in rows], dtype="<U6")
         return BarSeries.from_rows(tf, codes, [r[1:] for r in rows])
 
-    def bar_overview(self) -> list[BarCoverage]:
+    def bar_overview(self, code: str | None = None) -> list[BarCoverage]:
+        where, params = _where(code=None if code is None else check_code(code))
         return [
             BarCoverage(code, Timeframe(tf), count, from_epoch(first), from_epoch(last), source)
             for code, tf, count, first, last, source in self._read(
-                "SELECT code, tf, count, first, last, source FROM series WHERE count > 0"
-                " ORDER BY code, tf"
+                f"SELECT code, tf, count, first, last, source FROM series{where}"
+                f"{' AND' if where else ' WHERE'} count > 0 ORDER BY code, tf",
+                params,
             )
         ]
 

@@ -21,6 +21,7 @@ from stocklab.api.schemas import (
     FlowList,
     FlowRow,
     PriceSeries,
+    problems,
 )
 from stocklab.barseries import NO_VALUE
 from stocklab.krx import previous_trading_day
@@ -28,7 +29,7 @@ from stocklab.model import KST, FlowKind, Market, Timeframe
 from stocklab.store import NotFound, StoreReader
 from stocklab.store.base import MAX_LIMIT
 
-router = APIRouter(prefix="/api/codes", tags=["codes"])
+router = APIRouter(prefix="/api/codes", tags=["codes"], responses=problems(400, 401, 404, 422, 503))
 
 DEFAULT_PRICE_LIMIT = {Timeframe.DAY: 5_000, Timeframe.MINUTE: 2_000}
 
@@ -123,8 +124,7 @@ def get_code(code: Code, reader: Reader) -> CodeDetail:
             last=c.last,
             source=c.source,
         )
-        for c in reader.bar_overview()
-        if c.code == code
+        for c in reader.bar_overview(code)
     ]
     simulated = inst.source == "sim" or any(c.source == "sim" for c in coverage)
     return CodeDetail(instrument=inst, coverage=coverage, simulated=simulated)
@@ -154,9 +154,7 @@ def prices(
         bars = reader.load_bars(code, tf, lo, hi, limit or DEFAULT_PRICE_LIMIT[tf])
     except ValueError as exc:
         raise BadParam("start" if "거꾸로" in str(exc) else "end", str(exc)) from None
-    source = next(
-        (c.source for c in reader.bar_overview() if c.code == code and c.timeframe is tf), None
-    )
+    source = next((c.source for c in reader.bar_overview(code) if c.timeframe is tf), None)
     value = bars.value.astype(object)
     value[bars.value == NO_VALUE] = None
     body = {

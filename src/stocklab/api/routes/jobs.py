@@ -8,14 +8,14 @@ from fastapi import APIRouter, Query, Request, status
 
 from stocklab.api.deps import Reader, SettingsDep
 from stocklab.api.errors import BadParam
-from stocklab.api.schemas import JobList, JobRunOut, PlannedJobOut, RunAccepted
+from stocklab.api.schemas import JobList, JobRunOut, PlannedJobOut, RunAccepted, problems
 from stocklab.jobs.registry import JOBS, get_job
 from stocklab.model import JobStatus
 from stocklab.scheduler.config import load_schedules
 from stocklab.scheduler.service import read_heartbeat
 
-read_router = APIRouter(prefix="/api/jobs", tags=["jobs"])
-write_router = APIRouter(prefix="/api/jobs", tags=["jobs"])
+read_router = APIRouter(prefix="/api/jobs", tags=["jobs"], responses=problems(400, 401, 422, 503))
+write_router = APIRouter(prefix="/api/jobs", tags=["jobs"], responses=problems(400, 401, 422, 503))
 
 
 def _out(run) -> JobRunOut:

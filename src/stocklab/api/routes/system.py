@@ -10,11 +10,11 @@ from fastapi import APIRouter, Query
 from stocklab import __version__
 from stocklab.api.deps import Reader, SettingsDep
 from stocklab.api.errors import BadParam
-from stocklab.api.schemas import Coverage, Health, MarketStatusOut, Overview
+from stocklab.api.schemas import Coverage, Health, MarketStatusOut, Overview, problems
 from stocklab.krx import CalendarRangeError, is_trading_day, market_status
 from stocklab.scheduler.service import read_heartbeat
 
-router = APIRouter(prefix="/api", tags=["system"])
+router = APIRouter(prefix="/api", tags=["system"], responses=problems(400, 401, 422, 503))
 
 
 @router.get("/health", response_model=Health, summary="상태: 저장소, 스케줄러, 버전")
