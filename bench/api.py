@@ -249,9 +249,8 @@ def main() -> None:
             for p in procs:
                 p.terminate()
                 p.wait(timeout=10)
-    table = Table(
-        title=f"GET prices, {args.connections} connections, {args.seconds:.0f}s each, load: {generator}"
-    )
+    each = f"{args.connections} connections, {args.seconds:.0f}s each"
+    table = Table(title=f"GET prices, {each}, load: {generator}")
     for col in ("case", "server", "bars", "requests/s", "p50 ms", "p99 ms", "errors"):
         table.add_column(col)
     for case, by_server in results.items():

@@ -19,9 +19,9 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from tests.api.conftest import SIM_NOW, Api, serve
 
 from stocklab.config import load_settings
-from tests.api.conftest import SIM_NOW, Api, serve
 
 EXAMPLES = 40  # per operation; bounded so CI stays fast
 CHECKS = [
@@ -40,6 +40,25 @@ def operations(base: str) -> list[schemathesis.APIOperation]:
     return [result.ok() for result in schema.get_all_operations()]
 
 
+def fuzz(operation: schemathesis.APIOperation, base: str) -> None:
+    """Run one operation's generated cases through the checks; fail with its label."""
+
+    @given(case=operation.as_strategy())
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    def check(case: schemathesis.Case) -> None:
+        case.call_and_validate(base_url=base, checks=CHECKS)
+
+    try:
+        check()
+    except Exception as exc:
+        pytest.fail(f"{operation.label}: {exc}")
+
+
 def test_no_server_errors_and_responses_match_the_schema(served_home: Path) -> None:
     settings_ = load_settings(
         home=served_home, sim_codes=40, sim_start=date(2024, 6, 3), sim_now=SIM_NOW
@@ -48,21 +67,7 @@ def test_no_server_errors_and_responses_match_the_schema(served_home: Path) -> N
         ops = operations(api.base)
         assert len(ops) >= 10
         for operation in ops:
-
-            @given(case=operation.as_strategy())
-            @settings(
-                max_examples=EXAMPLES,
-                deadline=None,
-                database=None,
-                suppress_health_check=list(HealthCheck),
-            )
-            def check(case: schemathesis.Case) -> None:
-                case.call_and_validate(base_url=api.base, checks=CHECKS)
-
-            try:
-                check()
-            except Exception as exc:
-                pytest.fail(f"{operation.label}: {exc}")
+            fuzz(operation, api.base)
 
 
 def test_schema_documents_errors(api: Api) -> None:
