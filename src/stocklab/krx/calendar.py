@@ -8,6 +8,7 @@ backtester can ask per bar without cost. KRX only: Nextrade (NXT) hours are not 
 
 from __future__ import annotations
 
+import threading
 import warnings
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
@@ -109,9 +110,19 @@ def _kst_time(ts: pd.Timestamp) -> time:
     return ts.tz_convert(KST).time()
 
 
-@cache
+_BUILD = threading.Lock()
+
+
 def _table() -> _Table:
-    """Build the corrected session table once; imported lazily because pandas is slow to load."""
+    """The corrected session table, built once per process (and once only, across threads:
+    exchange_calendars' construction is not thread-safe)."""
+    with _BUILD:
+        return _build_table()
+
+
+@cache
+def _build_table() -> _Table:
+    """Build the corrected session table; imported lazily because pandas is slow to load."""
     import exchange_calendars as xcals
 
     with warnings.catch_warnings():

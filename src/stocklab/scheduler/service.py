@@ -31,7 +31,8 @@ from stocklab.scheduler.process import Children, prune_logs, run_in_process
 from stocklab.store import open_store
 
 log = logging.getLogger("stocklab.scheduler")
-logging.getLogger("apscheduler").setLevel(logging.WARNING)  # its INFO lines are per-run noise
+# APScheduler logs every run and every overlap skip; the run history says it better.
+logging.getLogger("apscheduler").setLevel(logging.ERROR)
 
 HEARTBEAT_SECONDS = 15
 MISFIRE_GRACE_SECONDS = 300
@@ -118,8 +119,8 @@ class Scheduler:
         def chain() -> None:
             for name in names:
                 run = self.fire(name, trigger=trigger, calendar=False)
-                if run.status is not JobStatus.SUCCEEDED:
-                    log.warning("%s가 %s로 끝나 다음 작업을 건너뜁니다", name, run.status.value)
+                if run is None or run.status is not JobStatus.SUCCEEDED:
+                    log.warning("%s가 끝나지 못해 다음 작업을 건너뜁니다", name)
                     return
 
         self._aps.add_job(chain, "date", run_date=datetime.now(KST), misfire_grace_time=None)
@@ -127,6 +128,8 @@ class Scheduler:
     def shutdown(self) -> None:
         """Stop triggering, stop every job process, let their records be finished."""
         self._stop.set()
+        if self._aps.running:
+            self._aps.pause()  # no new runs from here on
         self.children.stop_all()
         if self._aps.running:
             self._aps.shutdown(wait=True)
@@ -142,10 +145,11 @@ class Scheduler:
         at: datetime | None = None,
         run_id: str | None = None,
         calendar: bool = True,
-    ) -> JobRun:
+    ) -> JobRun | None:
         """One run of `name` now: on a schedule, skipped on non-trading days if the job says so.
 
-        A run asked for by a person (`calendar=False`) runs whatever the day.
+        A run asked for by a person (`calendar=False`) runs whatever the day. Returns the
+        finished record, or None when the scheduler is shutting down.
         """
         schedule = self.schedules[name]
         when = (at or self.clock()).astimezone(KST)
@@ -164,7 +168,8 @@ class Scheduler:
             log.info("%s 건너뜀: %s는 휴장일", name, when.date())
             return skipped
         if self.children.closing:
-            raise RuntimeError("stocklab이 종료 중입니다")
+            log.info("%s: 종료 중이라 시작하지 않습니다", name)
+            return None
         return run_in_process(
             self.settings, name, schedule.args, trigger=trigger, timeout=schedule.timeout,
             children=self.children, store=self.store, run_id=run_id,
