@@ -32,7 +32,7 @@ def open_source(
     if name == "ls":
         from stocklab.agent.ls import LsMarketData
 
-        return LsMarketData.from_settings(settings)
+        return LsMarketData.from_settings(settings, now=clock)
     if name == "datagokr":
         from stocklab.agent.datagokr import DataGoKrMarketData
 

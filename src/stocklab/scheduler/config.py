@@ -20,12 +20,12 @@ from stocklab.model import KST
 DEFAULTS: dict[str, dict[str, Any]] = {
     # before the 08:30 pre-market: today's code list
     "collect_codes": {"cron": "0 8 * * mon-fri", "timeout": 600},
-    # after the 15:30 close: the day's bars for the whole market
-    "collect_daily": {"cron": "40 15 * * mon-fri", "timeout": 1800},
+    # after the close and the after-hours sessions (18:00), when the day's bars are final
+    "collect_daily": {"cron": "10 18 * * mon-fri", "timeout": 1800},
     # during the session: minute bars every ten minutes, and once after the close
     "collect_minute": {"cron": "*/10 9-15 * * mon-fri", "timeout": 540},
     # in the evening, once investor and short-selling figures are published
-    "collect_flows": {"cron": "0 18 * * mon-fri", "timeout": 1800},
+    "collect_flows": {"cron": "30 18 * * mon-fri", "timeout": 1800},
 }
 _DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
 

@@ -73,6 +73,10 @@ class LsMarketData:
         )
         return cls(client, now=now)
 
+    def last_available_day(self, now: datetime) -> date:
+        """Collectors ask no further than this: daily data is final after 18:00 KST."""
+        return final_through(now)
+
     def __repr__(self) -> str:
         return f"LsMarketData({self.client!r})"
 
