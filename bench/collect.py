@@ -85,28 +85,20 @@ def ls_rate(console: Console) -> dict[str, float]:
         )
         codes = stocklab(env, "collect", "codes")
         assert codes.returncode == 0, codes.stderr
+        command = [sys.executable, "-m", "stocklab", "collect", "daily"]
+        since = ["--since", days[0].isoformat()]
         procs = [
             subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "stocklab",
-                    "collect",
-                    "daily",
-                    "--codes",
-                    code,
-                    "--since",
-                    days[0].isoformat(),
-                ],
+                [*command, "--codes", code, *since],
                 env=env,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
-            )  # fmt: skip
+            )
             for code in ("000020", "005385")
         ]
         for p in procs:
-            out, err = p.communicate(timeout=600)
+            _, err = p.communicate(timeout=600)
             assert p.returncode == 0, err
         seen = sorted(s.at for s in server.seen("t8410"))
         violations = server.rate_violations()
