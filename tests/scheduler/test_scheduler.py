@@ -25,10 +25,10 @@ QUIET = {"collect_codes": OFF, "collect_daily": OFF, "collect_minute": OFF, "col
 
 @pytest.fixture
 def test_jobs(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    """Make tests.support.test_jobs importable here and in every child process."""
+    """Make tests.support.extra_jobs importable here and in every child process."""
     path = os.pathsep.join([str(ROOT), str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])
     monkeypatch.setenv("PYTHONPATH", path)
-    monkeypatch.setenv("STOCKLAB_JOB_MODULES", "tests.support.test_jobs")
+    monkeypatch.setenv("STOCKLAB_JOB_MODULES", "tests.support.extra_jobs")
     return monkeypatch
 
 

@@ -47,7 +47,7 @@ def test_up_serves_schedules_and_leaves_no_child_after_sigterm(tmp_path: Path) -
         "STOCKLAB_HOME": str(home),
         "STOCKLAB_SIM_CODES": "30",
         "STOCKLAB_SIM_START": "2024-06-03",
-        "STOCKLAB_JOB_MODULES": "tests.support.test_jobs",
+        "STOCKLAB_JOB_MODULES": "tests.support.extra_jobs",
         "STOCKLAB_JOBS": json.dumps(jobs),
         "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "src")]),
     }

@@ -36,9 +36,9 @@ def open_source(
     if name == "datagokr":
         from stocklab.agent.datagokr import DataGoKrMarketData
 
-        return DataGoKrMarketData.from_settings(settings)
+        return DataGoKrMarketData.from_settings(settings, now=clock)
     if name == "naver":
         from stocklab.agent.naver import NaverMarketData
 
-        return NaverMarketData.from_settings(settings)
+        return NaverMarketData.from_settings(settings, now=clock)
     raise ValueError(f"알 수 없는 데이터 출처 {name!r} (허용: {', '.join(SOURCES)})")

@@ -52,10 +52,16 @@ JOBS: dict[str, Job] = {
 
 def register(job: Job) -> Job:
     """Add a job (user-defined jobs live in modules named by `STOCKLAB_JOB_MODULES`)."""
-    if job.name in JOBS and JOBS[job.name] is not job:
-        raise ValueError(f"작업 이름 {job.name!r}이 이미 있습니다")
+    known = JOBS.get(job.name)
+    if known is not None and _where(known) != _where(job):
+        raise ValueError(f"작업 이름 {job.name!r}이 이미 있습니다 ({_where(known)})")
     JOBS[job.name] = job
     return job
+
+
+def _where(job: Job) -> str:
+    """Where a job's function is defined: the same module imported twice is the same job."""
+    return f"{job.fn.__module__}.{job.fn.__qualname__}"
 
 
 def load_job_modules(modules: Iterable[str]) -> None:
