@@ -113,3 +113,28 @@ def test_cli_help_lists_every_subcommand() -> None:
     config = run_cli("config", STOCKLAB_STORE="mongodb://me:pw@db.local/stocklab")
     assert config.returncode == 0
     assert "mongodb://me:***@db.local/stocklab" in config.stdout
+
+
+def test_settings_travel_to_a_child_process_intact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STOCKLAB_LS_APPKEY", "k" * 36)
+    given = load_settings(
+        sim_codes=40,
+        sim_now="2024-11-15T16:00:00+09:00",
+        jobs={"collect_daily": {"cron": "0 18 * * mon-fri"}},
+        job_modules=["a.b"],
+        api_auth_reads=True,
+    )
+    env = given.as_env()
+    for key in list(os.environ):
+        if key.startswith("STOCKLAB_"):
+            monkeypatch.delenv(key)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    again = load_settings()
+    for field in ("home", "sim_codes", "sim_now", "jobs", "job_modules", "api_auth_reads"):
+        assert getattr(again, field) == getattr(given, field), field
+    assert again.store_url == given.store_url
+    assert again.ls_appkey is not None
+    assert again.ls_appkey.get_secret_value() == "k" * 36

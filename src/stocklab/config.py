@@ -173,6 +173,31 @@ class Settings(BaseSettings):
         """The effective store URL: the configured one, or the embedded file in home."""
         return self.store or f"sqlite:///{self.home / 'stocklab.db'}"
 
+    def as_env(self) -> dict[str, str]:
+        """These settings as `STOCKLAB_*` variables, for a child process to read back the same.
+
+        Only what was set (by env, file or argument) is exported; secrets are included,
+        because the child needs them: the result goes to a child's environment, never a log.
+        """
+        out: dict[str, str] = {}
+        for name in self.model_fields_set | {"home"}:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, SecretStr):
+                text = value.get_secret_value()
+            elif isinstance(value, dict | list):
+                text = json.dumps(value, default=str)
+            elif isinstance(value, bool):
+                text = "true" if value else "false"
+            elif isinstance(value, date | datetime):
+                text = value.isoformat()
+            else:
+                text = str(value)
+            out[f"{ENV_PREFIX}{name.upper()}"] = text
+        out[f"{ENV_PREFIX}STORE"] = self.store_url
+        return out
+
     def ensure_home(self) -> Path:
         """Create the data directory (0700: it holds tokens and the account database)."""
         self.home.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -186,8 +186,17 @@ def test_run_now_needs_the_token_and_audits_refusals(api: Api) -> None:
     assert run is not None
     assert run.status is JobStatus.SUCCEEDED, run.error
     assert run.trigger == "api"
+    one = api.client.get(f"/api/jobs/runs/{run_id}").json()
+    assert (one["run_id"], one["status"], one["counts"]) == (run_id, "succeeded", {"unchanged": 40})
+    assert api.client.get("/api/jobs/runs/nope").status_code == 404
     missing = api.client.post("/api/jobs/nope/run", headers=api.auth())
     assert missing.status_code == 400
+
+
+def test_large_answers_are_compressed(api: Api) -> None:
+    r = api.client.get("/api/codes", params={"limit": 1000}, headers={"Accept-Encoding": "gzip"})
+    assert r.headers.get("content-encoding") == "gzip"
+    assert r.json()["total"] == 40
 
 
 def test_openapi_and_docs(api: Api) -> None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -75,6 +76,7 @@ def create_app(
     app.state.scheduler = scheduler
     app.state.launch = _launcher(app, settings)
     errors.install(app)
+    app.add_middleware(GZipMiddleware, minimum_size=2_000)  # the code list and long series
     if settings.api_cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -100,6 +100,7 @@ def collect_codes(ctx: JobContext, source: str | None = None) -> None:
         raise CollectError(f"{src.name}가 빈 종목 목록을 돌려주었습니다; 나중에 다시 시도하세요")
     result = ctx.store.upsert_instruments(items)
     ctx.count("instruments", result.inserted + result.updated)
+    ctx.count("unchanged", result.unchanged)
     ctx.log.info(
         "종목 %d개: 새로 %d, 변경 %d, 그대로 %d (출처 %s)",
         result.total, result.inserted, result.updated, result.unchanged, src.name,

@@ -24,7 +24,7 @@ from stocklab.jobs.collect import CollectError
 from stocklab.jobs.context import JobContext
 from stocklab.jobs.progress import Progress
 from stocklab.jobs.registry import call, get_job
-from stocklab.model import JobRun, JobStatus, now_kst
+from stocklab.model import KST, JobRun, JobStatus, now_kst
 from stocklab.store import Store, StoreError, open_store
 
 TAIL_LINES = 40
@@ -39,7 +39,9 @@ class _Tail(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.INFO)
         self.lines: deque[str] = deque(maxlen=TAIL_LINES)
-        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        formatter = logging.Formatter("%(asctime)s %(levelname)s %(message)s")
+        formatter.converter = lambda seconds: datetime.fromtimestamp(seconds, KST).timetuple()
+        self.setFormatter(formatter)
 
     def emit(self, record: logging.LogRecord) -> None:
         self.lines.append(self.format(record))

@@ -101,11 +101,8 @@ def _tail(path: Path, lines: int = 40) -> str:
 
 
 def _child_env(settings: Settings) -> dict[str, str]:
-    env = dict(os.environ)
-    env["STOCKLAB_HOME"] = str(settings.home)
-    env["STOCKLAB_STORE"] = settings.store_url
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
+    """The parent's environment plus its settings, so the child sees exactly the same."""
+    return {**os.environ, **settings.as_env(), "PYTHONUNBUFFERED": "1"}
 
 
 def run_in_process(

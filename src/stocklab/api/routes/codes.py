@@ -167,7 +167,11 @@ def prices(
     )
 
 
-@router.get("/{code}/flows", response_model=FlowList, summary="수급·신용·공매도 (일별)")
+@router.get(
+    "/{code}/flows",
+    response_model=FlowList,
+    summary="수급·신용·공매도 (일별, 오래된 날부터; limit은 최근 N일)",
+)
 def flows(
     code: Code,
     reader: Reader,

@@ -10,15 +10,18 @@ from stocklab.api.deps import Reader, SettingsDep
 from stocklab.api.errors import BadParam
 from stocklab.api.schemas import JobList, JobRunOut, PlannedJobOut, RunAccepted, problems
 from stocklab.jobs.registry import JOBS, get_job
-from stocklab.model import JobStatus
+from stocklab.model import JobRun, JobStatus
 from stocklab.scheduler.config import load_schedules
 from stocklab.scheduler.service import read_heartbeat
+from stocklab.store import NotFound
 
-read_router = APIRouter(prefix="/api/jobs", tags=["jobs"], responses=problems(400, 401, 422, 503))
+read_router = APIRouter(
+    prefix="/api/jobs", tags=["jobs"], responses=problems(400, 401, 404, 422, 503)
+)
 write_router = APIRouter(prefix="/api/jobs", tags=["jobs"], responses=problems(400, 401, 422, 503))
 
 
-def _out(run) -> JobRunOut:
+def _out(run: JobRun) -> JobRunOut:
     return JobRunOut(**run.model_dump(exclude={"args"}))
 
 
@@ -61,6 +64,14 @@ def runs(
     if name is not None and name not in JOBS:
         raise BadParam("name", f"알 수 없는 작업 {name!r} (있는 작업: {', '.join(JOBS)})")
     return [_out(r) for r in reader.list_job_runs(job=name, status=status_, limit=limit)]
+
+
+@read_router.get("/runs/{run_id}", response_model=JobRunOut, summary="실행 기록 하나")
+def one_run(run_id: str, reader: Reader) -> JobRunOut:
+    run = reader.get_job_run(run_id)
+    if run is None:
+        raise NotFound(f"실행 기록 {run_id}가 없습니다 (아직 시작하지 않았을 수 있습니다)")
+    return _out(run)
 
 
 @write_router.post(

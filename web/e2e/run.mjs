@@ -1,0 +1,422 @@
+// End-to-end test of the web client in a real browser: Debian's chromium driven by
+// playwright-core (which never downloads a browser), against a running `stocklab up`
+// filled by the simulator (fixed clock 2024-11-15 16:00 KST).
+//
+//   STOCKLAB_E2E_URL         base URL of `stocklab up` (required), e.g. http://127.0.0.1:8811
+//   STOCKLAB_E2E_TOKEN_FILE  path of <STOCKLAB_HOME>/api-token (required)
+//   STOCKLAB_E2E_ARTIFACTS   where screenshots go (default: <repo>/artifacts/e2e)
+//   STOCKLAB_CHROMIUM        browser binary (default: /usr/bin/chromium)
+//
+// Exits 0 when every step passed; prints one line per step and the screenshots' paths.
+
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const BASE = (process.env.STOCKLAB_E2E_URL ?? "").replace(/\/$/, "");
+const TOKEN_FILE = process.env.STOCKLAB_E2E_TOKEN_FILE ?? "";
+const ARTIFACTS = resolve(process.env.STOCKLAB_E2E_ARTIFACTS ?? join(here, "..", "..", "artifacts", "e2e"));
+const CHROMIUM = process.env.STOCKLAB_CHROMIUM ?? "/usr/bin/chromium";
+const TIMEOUT = 30_000;
+
+if (!BASE || !TOKEN_FILE) {
+  console.error("e2e: set STOCKLAB_E2E_URL and STOCKLAB_E2E_TOKEN_FILE (see the top of e2e/run.mjs)");
+  process.exit(2);
+}
+const TOKEN = readFileSync(TOKEN_FILE, "utf8").trim();
+
+// The test machines have no outside network: no background services, no component or
+// field-trial downloads, no sync; a fresh profile every run.
+const ARGS = [
+  "--headless=new",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+if (process.getuid?.() === 0) ARGS.push("--no-sandbox");
+
+// ---------------------------------------------------------------- helpers
+
+class Failure extends Error {}
+
+function check(condition, message) {
+  if (!condition) throw new Failure(message);
+}
+
+/** Polls `fn` until it returns a truthy value (returned) or the time is up (last error thrown). */
+async function eventually(fn, message, timeout = TIMEOUT) {
+  const end = Date.now() + timeout;
+  let last;
+  for (;;) {
+    try {
+      const value = await fn();
+      if (value) return value;
+      last = undefined;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > end) throw new Failure(`${message}${last ? ` (${last.message})` : ""}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const shots = [];
+async function screenshot(page, name) {
+  const path = join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  shots.push(path);
+}
+
+/** Two animation frames: lightweight-charts paints on the next frame after new data. */
+async function painted(page) {
+  await page.evaluate(
+    () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(undefined)))),
+  );
+}
+
+/**
+ * Reads the pixels of the chart's main pane (the widest canvases nearest the top of the
+ * chart, not the price axis) and counts red and blue ones in columns that hold at least
+ * 4 of them: candle bodies and wicks, not the 1-px last-price line.
+ */
+async function candlePixels(page) {
+  return page.evaluate(({ rise, fall }) => {
+    const box = document.querySelector('[data-testid="price-chart"]');
+    if (!box) return { rise: 0, fall: 0, columns: 0, canvases: 0 };
+    const boxRect = box.getBoundingClientRect();
+    const canvases = [...box.querySelectorAll("canvas")].filter((c) => {
+      const r = c.getBoundingClientRect();
+      return r.width > boxRect.width * 0.6 && r.top - boxRect.top < 5 && c.width > 0 && c.height > 0;
+    });
+    const near = (d, i, [r, g, b]) => Math.abs(d[i] - r) < 40 && Math.abs(d[i + 1] - g) < 40 && Math.abs(d[i + 2] - b) < 40;
+    let riseCount = 0;
+    let fallCount = 0;
+    let columns = 0;
+    for (const canvas of canvases) {
+      const ctx = canvas.getContext("2d");
+      if (!ctx) continue;
+      const { data, width, height } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+      for (let x = 0; x < width; x++) {
+        let r = 0;
+        let f = 0;
+        for (let y = 0; y < height; y++) {
+          const i = (y * width + x) * 4;
+          if (data[i + 3] < 200) continue;
+          if (near(data, i, rise)) r++;
+          else if (near(data, i, fall)) f++;
+        }
+        if (r + f >= 4) {
+          columns++;
+          riseCount += r;
+          fallCount += f;
+        }
+      }
+    }
+    return { rise: riseCount, fall: fallCount, columns, canvases: canvases.length };
+  }, { rise: [214, 0, 0], fall: [0, 81, 199] });
+}
+
+async function chartState(page) {
+  return page.locator('[data-testid="price-chart"]').evaluate((el) => ({
+    bars: Number(el.dataset.bars ?? 0),
+    timeframe: el.dataset.timeframe ?? "",
+    visible: Number(el.dataset.visibleBars ?? 0),
+  }));
+}
+
+async function expectCandles(page, label) {
+  const px = await eventually(async () => {
+    await painted(page);
+    const p = await candlePixels(page);
+    return p.rise > 200 && p.fall > 200 && p.columns > 40 ? p : null;
+  }, `${label}: no candles drawn on the chart canvas`);
+  return px;
+}
+
+/** Cumulative layout shift since the page loaded (Chromium's Layout Instability API). */
+async function layoutShift(page) {
+  return page.evaluate(() => window.__cls ?? 0);
+}
+
+async function noHorizontalScroll(page, label) {
+  const { scroll, width } = await page.evaluate(() => ({
+    scroll: document.documentElement.scrollWidth,
+    width: window.innerWidth,
+  }));
+  check(scroll <= width + 1, `${label}: the page scrolls sideways (${scroll}px wide in a ${width}px window)`);
+}
+
+// ---------------------------------------------------------------- the run
+
+const steps = [];
+async function step(name, fn) {
+  const started = Date.now();
+  try {
+    const note = await fn();
+    steps.push({ name, ok: true });
+    console.log(`  ok  ${name} (${Date.now() - started} ms)${note ? ` — ${note}` : ""}`);
+  } catch (err) {
+    steps.push({ name, ok: false });
+    console.log(`  FAIL ${name}: ${err instanceof Failure ? err.message : err.stack ?? err}`);
+    throw err;
+  }
+}
+
+mkdirSync(ARTIFACTS, { recursive: true });
+const profile = mkdtempSync(join(tmpdir(), "stocklab-e2e-chromium-"));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: CHROMIUM,
+  headless: true,
+  args: ARGS,
+  viewport: { width: 1366, height: 900 },
+  deviceScaleFactor: 1,
+  locale: "ko-KR",
+  // Not Seoul on purpose: every time on screen must still be KST.
+  timezoneId: "America/New_York",
+});
+const problems = [];
+let page;
+let exitCode = 0;
+try {
+  // Nothing may leave this machine: anything not addressed to the server under test is refused.
+  await context.route("**/*", (route) =>
+    route.request().url().startsWith(BASE) || route.request().url().startsWith("data:")
+      ? route.continue()
+      : route.abort("blockedbyclient"),
+  );
+  await context.addInitScript(() => {
+    window.__cls = 0;
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) if (!e.hadRecentInput) window.__cls += e.value;
+    }).observe({ type: "layout-shift", buffered: true });
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(TIMEOUT);
+  page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+  page.on("console", (msg) => {
+    if (msg.type() === "error") problems.push(`console error: ${msg.text()}`);
+  });
+
+  console.log(`e2e against ${BASE} with ${CHROMIUM}`);
+
+  await step("dashboard: market status, data held, jobs", async () => {
+    await page.goto(`${BASE}/`);
+    const market = page.locator(".dash-card", { has: page.getByRole("heading", { name: "장 상태" }) });
+    // SIM_NOW is Friday 2024-11-15 16:00 KST: after hours, next open Monday 09:00 KST.
+    await market.getByText("시간외").waitFor();
+    await market.getByText("2024-11-18 09:00").waitFor();
+    const store = page.locator(".dash-card", { has: page.getByRole("heading", { name: "보유 자료" }) });
+    await eventually(async () => /일봉\s+300종목/.test(await store.innerText()), "the store card does not show daily bars for 300 codes");
+    await page.getByText("스케줄러 동작 중").first().waitFor();
+    await page.getByRole("heading", { name: "등락 상위" }).waitFor();
+    await eventually(async () => (await page.locator("ol.movers li").count()) >= 6, "no top movers listed");
+    await screenshot(page, "01-dashboard");
+  });
+
+  await step("language switch: English and back", async () => {
+    await page.getByRole("button", { name: "Switch to English" }).click();
+    await page.getByRole("navigation").getByRole("link", { name: "Stocks" }).waitFor();
+    await page.getByRole("heading", { name: "Market" }).waitFor();
+    await page.getByRole("button", { name: "한국어로 보기" }).click();
+    await page.getByRole("navigation").getByRole("link", { name: "종목" }).waitFor();
+  });
+
+  await step("stocks: virtualized list, KOSDAQ filter, search 삼성", async () => {
+    await page.getByRole("navigation").getByRole("link", { name: "종목" }).click();
+    const table = page.getByRole("table", { name: "종목 목록" });
+    const rows = table.locator('[role="rowgroup"].tbody [role="row"]');
+    await rows.first().waitFor();
+    await page.getByText("300개 중 300개").waitFor();
+    const rendered = await rows.count();
+    check(rendered > 5 && rendered < 100, `expected a virtualized window of rows, got ${rendered} of 300 in the DOM`);
+    // Every row shows a close and a coloured change.
+    const first = await rows.first().innerText();
+    check(/\d{1,3}(,\d{3})+|\d+/.test(first), `a row shows no price: ${first}`);
+
+    await page.getByRole("group", { name: "시장" }).getByRole("button", { name: "KOSDAQ" }).click();
+    await eventually(async () => {
+      const texts = await rows.allInnerTexts();
+      return texts.length > 0 && texts.every((t) => t.includes("KOSDAQ"));
+    }, "the KOSDAQ filter left rows of another market");
+    await page.getByRole("group", { name: "시장" }).getByRole("button", { name: "전체" }).click();
+
+    await page.getByRole("searchbox", { name: "종목 검색" }).fill("삼성");
+    const texts = await eventually(async () => {
+      const t = await rows.allInnerTexts();
+      return t.length > 0 && t.length < 20 && t.every((x) => x.includes("삼성")) ? t : null;
+    }, "searching 삼성 did not leave only rows with 삼성");
+    check(texts.some((t) => t.includes("삼성전자") && t.includes("005930")), "삼성전자 (005930) is not among the results");
+    await screenshot(page, "02-stocks-search");
+    return `${texts.length} rows: ${texts.map((t) => t.split("\n")[0]).join(", ")}`;
+  });
+
+  let dailyBars = 0;
+  await step("stock page: daily candles drawn, readout, badge, tables", async () => {
+    await page.getByRole("link", { name: "삼성전자", exact: true }).click();
+    await page.waitForURL(/\/stocks\/005930$/);
+    await page.getByRole("heading", { level: 1, name: "삼성전자" }).waitFor();
+    await page.getByText("모의 데이터").waitFor();
+    const chart = page.locator('[data-testid="price-chart"]');
+    await chart.waitFor();
+    const state = await eventually(async () => {
+      const s = await chartState(page);
+      return s.timeframe === "1d" && s.bars > 100 ? s : null;
+    }, "the daily chart did not get its bars");
+    dailyBars = state.bars;
+    const px = await expectCandles(page, "daily");
+    const readout = page.getByTestId("readout");
+    check(/^2024-11-15/.test(await readout.innerText()), "the readout does not show the last trading day 2024-11-15");
+    // Recent prices: 20 rows, newest first, with thousands separators.
+    const recent = page.getByRole("table", { name: "일별 시세" });
+    await eventually(async () => (await recent.locator("tbody tr").count()) === 20, "the daily price table has no 20 rows");
+    check((await recent.locator("tbody tr").first().innerText()).startsWith("2024-11-15"), "the price table does not start with the last day");
+    check(/\d{2},\d{3}/.test(await recent.locator("tbody tr").first().innerText()), "prices lack thousands separators");
+    // Investor flows (collected before the run): newest first, signed and coloured.
+    const flows = page.getByRole("table", { name: "투자자별 순매수 (주)" });
+    await eventually(async () => (await flows.locator("tbody tr").count()) === 20, "the investor flow table has no 20 rows");
+    const flowRow = flows.locator("tbody tr").first();
+    check((await flowRow.innerText()).startsWith("2024-11-15"), "the flow table does not start with the last day");
+    check((await flowRow.locator("td .rise, td .fall").count()) >= 1, "net buying is not coloured by sign");
+    // The crosshair: move over the left part of the pane, the readout follows.
+    const box = await chart.boundingBox();
+    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.3);
+    await eventually(async () => {
+      const text = await readout.innerText();
+      return /^2024-\d\d-\d\d/.test(text) && !text.startsWith("2024-11-15");
+    }, "the crosshair readout did not follow the pointer");
+    await page.mouse.move(box.x + box.width * 0.62, box.y + box.height * 0.4);
+    await painted(page);
+    await screenshot(page, "03-stock-daily");
+    await page.mouse.move(0, 0);
+    const cls = await layoutShift(page);
+    check(cls < 0.1, `the stock page jumped while loading (layout shift ${cls.toFixed(3)})`);
+    return `${state.bars} bars, ${px.columns} candle columns (${px.rise} red px, ${px.fall} blue px), layout shift ${cls.toFixed(3)}`;
+  });
+
+  await step("stock page: range presets 1M and all", async () => {
+    const ranges = page.getByRole("group", { name: "기간" });
+    await ranges.getByRole("button", { name: "1개월" }).click();
+    const month = await eventually(async () => {
+      const s = await chartState(page);
+      return s.visible > 15 && s.visible <= 24 ? s : null;
+    }, "1개월 does not show about a month of daily bars");
+    await ranges.getByRole("button", { name: "전체" }).click();
+    const all = await eventually(async () => {
+      const s = await chartState(page);
+      return s.visible === s.bars ? s : null;
+    }, "전체 does not show every bar");
+    return `1M shows ${month.visible} bars, all shows ${all.visible}`;
+  });
+
+  await step("stock page: switch to 1m, minute candles with KST times", async () => {
+    await page.getByRole("group", { name: "주기" }).getByRole("button", { name: "분봉" }).click();
+    const state = await eventually(async () => {
+      const s = await chartState(page);
+      return s.timeframe === "1m" && s.bars > 0 && s.bars !== dailyBars ? s : null;
+    }, "the chart did not re-render with minute bars");
+    const readout = await page.getByTestId("readout").innerText();
+    // The last minute bar of 2024-11-15 starts at 15:30 KST (the closing auction print).
+    check(/^2024-11-15 15:30/.test(readout), `the readout does not show a KST time of day: ${readout.split("\n")[0]}`);
+    check(page.url().includes("tf=1m"), "the timeframe is not in the URL");
+    const px = await expectCandles(page, "minute");
+    await screenshot(page, "04-stock-minute");
+    return `${state.bars} minute bars, readout ${readout.split("\n")[0]}, ${px.columns} candle columns`;
+  });
+
+  let firstRun = "";
+  await step("jobs: run collect_codes, token dialog (wrong, then right), run succeeds", async () => {
+    await page.getByRole("navigation").getByRole("link", { name: "작업" }).click();
+    const schedule = page.getByRole("table", { name: "일정" });
+    await schedule.getByText("collect_codes", { exact: true }).waitFor();
+    await schedule.getByText("collect_daily", { exact: true }).waitFor();
+
+    await page.getByRole("button", { name: "collect_codes 지금 실행" }).click();
+    const dialog = page.getByRole("dialog", { name: "API 토큰" });
+    await dialog.waitFor();
+    await dialog.getByLabel("토큰").fill("not-the-right-token-at-all");
+    await dialog.getByRole("button", { name: "확인" }).click();
+    // The server says 401; the dialog comes back with the server's message.
+    await dialog.getByRole("alert").getByText("인증이 필요합니다", { exact: false }).waitFor();
+    await screenshot(page, "05-jobs-token-dialog");
+    await dialog.getByLabel("토큰").fill(TOKEN);
+    await dialog.getByRole("button", { name: "확인" }).click();
+    await dialog.waitFor({ state: "detached" });
+
+    const notice = page.locator(".launch-status [data-run-id]");
+    await notice.waitFor();
+    firstRun = await notice.getAttribute("data-run-id");
+    check(firstRun?.startsWith("collect_codes-"), `unexpected run id ${firstRun}`);
+    const row = page.locator(`table.runs tr[data-run-id="${firstRun}"]`);
+    await row.waitFor({ timeout: 60_000 });
+    await eventually(async () => (await row.getAttribute("data-status")) === "succeeded", `run ${firstRun} did not succeed`, 90_000);
+    const text = await row.innerText();
+    check(text.includes("성공") && text.includes("collect_codes"), `the run row lacks 성공 or the job: ${text}`);
+    check(/^\d[\d,]*$/.test((await row.locator("td").nth(5).innerText()).trim()), "the run row shows no row count");
+    // Its log says what it did: the simulator's 300 codes (none new: `up` collected them at start).
+    await row.getByText("로그").click();
+    await row.getByText("종목 300개", { exact: false }).waitFor();
+    await screenshot(page, "06-jobs-run");
+    return `${firstRun}: ${text.replace(/\s+/g, " ").slice(0, 90)}`;
+  });
+
+  await step("jobs: the token is kept for the session (no second dialog)", async () => {
+    await page.getByRole("button", { name: "collect_codes 지금 실행" }).click();
+    const second = await eventually(async () => {
+      const id = await page.locator(".launch-status [data-run-id]").getAttribute("data-run-id");
+      return id && id !== firstRun ? id : null;
+    }, "a second run was not started");
+    check((await page.getByRole("dialog").count()) === 0, "the token was asked for again");
+    const row = page.locator(`table.runs tr[data-run-id="${second}"]`);
+    await eventually(async () => (await row.getAttribute("data-status")) === "succeeded", `run ${second} did not succeed`, 90_000);
+    return second;
+  });
+
+  await step("phone width: list, chart and jobs fit 390 px", async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${BASE}/stocks?q=${encodeURIComponent("삼성")}`);
+    await page.getByRole("link", { name: "삼성전자", exact: true }).waitFor();
+    await noHorizontalScroll(page, "stocks");
+    await screenshot(page, "07-phone-stocks");
+    await page.goto(`${BASE}/stocks/005930`);
+    await eventually(async () => (await chartState(page)).bars > 100, "no chart at phone width");
+    await expectCandles(page, "phone daily");
+    await noHorizontalScroll(page, "stock");
+    await screenshot(page, "08-phone-stock");
+    await page.goto(`${BASE}/jobs`);
+    await page.getByRole("table", { name: "일정" }).waitFor();
+    await noHorizontalScroll(page, "jobs");
+    await screenshot(page, "09-phone-jobs");
+  });
+
+  await step("no errors in the browser console", async () => {
+    // The one 401 is the wrong token typed on purpose; anything else is a defect.
+    const provoked = problems.filter((p) => p.includes("status of 401"));
+    const others = problems.filter((p) => !p.includes("status of 401"));
+    check(others.length === 0, others.join("\n"));
+    check(provoked.length === 1, `expected the one 401 of the wrong token, saw ${provoked.length}`);
+  });
+} catch (err) {
+  exitCode = 1;
+  if (page) {
+    try {
+      await screenshot(page, "failure");
+    } catch {
+      // the browser itself may be gone
+    }
+  }
+  if (!(err instanceof Failure)) console.error(err);
+} finally {
+  await context.close().catch(() => undefined);
+  rmSync(profile, { recursive: true, force: true });
+}
+
+console.log("screenshots:");
+for (const s of shots) console.log(`  ${s}`);
+const passed = steps.filter((s) => s.ok).length;
+console.log(`e2e: ${passed} passed, ${steps.length - passed} failed`);
+process.exit(exitCode);

@@ -1,0 +1,61 @@
+// `requestToken()` from anywhere: opens the dialog and resolves with the token typed
+// (kept in the session) or null when cancelled. A 401 handler calls it with the server's message.
+
+import { type ReactNode, createContext, useCallback, useContext, useRef, useState } from "react";
+import { clearToken, readToken, saveToken } from "../token";
+import { TokenDialog } from "./TokenDialog";
+
+export interface TokenApi {
+  /** The session's token, or ask for one. */
+  getToken: () => Promise<string | null>;
+  /** Forget the session's token and ask again, saying why. */
+  requestToken: (message?: string | null) => Promise<string | null>;
+}
+
+const TokenContext = createContext<TokenApi | null>(null);
+
+interface Pending {
+  message: string | null;
+  resolve: (token: string | null) => void;
+}
+
+export function TokenProvider({ children }: { children: ReactNode }) {
+  const [pending, setPending] = useState<Pending | null>(null);
+  const pendingRef = useRef<Pending | null>(null);
+
+  const requestToken = useCallback((message: string | null = null) => {
+    clearToken();
+    // One dialog at a time: an earlier request still open is answered "cancelled".
+    pendingRef.current?.resolve(null);
+    return new Promise<string | null>((resolve) => {
+      const next = { message, resolve };
+      pendingRef.current = next;
+      setPending(next);
+    });
+  }, []);
+
+  const getToken = useCallback(async () => readToken() ?? requestToken(null), [requestToken]);
+
+  const close = useCallback((token: string | null) => {
+    const current = pendingRef.current;
+    pendingRef.current = null;
+    setPending(null);
+    if (token) saveToken(token);
+    current?.resolve(token);
+  }, []);
+
+  const onCancel = useCallback(() => close(null), [close]);
+
+  return (
+    <TokenContext.Provider value={{ getToken, requestToken }}>
+      {children}
+      {pending && <TokenDialog message={pending.message} onSubmit={(tk) => close(tk)} onCancel={onCancel} />}
+    </TokenContext.Provider>
+  );
+}
+
+export function useTokenApi(): TokenApi {
+  const ctx = useContext(TokenContext);
+  if (!ctx) throw new Error("useTokenApi outside TokenProvider");
+  return ctx;
+}

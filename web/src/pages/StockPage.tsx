@@ -1,0 +1,213 @@
+// 종목 상세: header with the last close, the chart (timeframe, range, moving averages,
+// crosshair readout), and tables of recent daily prices and investor flows.
+// Timeframe and range live in the URL so a chart can be linked as seen.
+
+import { useEffect, useMemo, useState } from "react";
+import { Link, useParams, useSearchParams } from "react-router";
+import type { CodeDetail, PriceSeries, Timeframe } from "../api";
+import { PriceChart } from "../chart/PriceChart";
+import { Readout } from "../chart/Readout";
+import {
+  DEFAULT_RANGE,
+  MA_PERIODS,
+  type MaPeriod,
+  RANGES,
+  type RangeKey,
+  isRange,
+  movingAverage,
+} from "../chart/series";
+import { Change, Price, Rate } from "../components/Change";
+import { ErrorBox } from "../components/ErrorBox";
+import { Segmented } from "../components/Segmented";
+import { FlowTable } from "../components/FlowTable";
+import { PriceTable } from "../components/PriceTable";
+import { changeBp, formatKstDate, formatKstDateTime, formatNumber } from "../format";
+import { type MessageKey, useT } from "../i18n";
+import { useCode, usePrices } from "../queries";
+import { MA_COLORS } from "../theme";
+
+function StockHeader({ detail, daily }: { detail: CodeDetail | undefined; daily: PriceSeries | undefined }) {
+  const t = useT();
+  const n = daily?.t.length ?? 0;
+  const close = n > 0 ? daily!.close[n - 1]! : null;
+  const prev = n > 1 ? daily!.close[n - 2]! : null;
+  const inst = detail?.instrument;
+  return (
+    <div className="stock-head">
+      <div className="stock-title">
+        <h1>{inst?.name ?? "\u00a0"}</h1>
+        <span className="muted">
+          {inst ? `${inst.code} · ${inst.market}` : "\u00a0"}
+        </span>
+        {detail?.simulated && (
+          <span className="badge simulated" title={t("common.simulatedHint")}>
+            {t("common.simulated")}
+          </span>
+        )}
+      </div>
+      <div className="stock-quote">
+        <span className="big">
+          <Price value={close} base={prev} />
+        </span>
+        <Change value={close !== null && prev !== null ? close - prev : null} />
+        <Rate bp={close !== null ? changeBp(close, prev) : null} />
+        <span className="muted small">{n > 0 ? formatKstDate(daily!.t[n - 1]!) : "\u00a0"}</span>
+      </div>
+    </div>
+  );
+}
+
+function Coverage({ detail }: { detail: CodeDetail | undefined }) {
+  const t = useT();
+  if (!detail) return <p className="muted small coverage">{"\u00a0"}</p>;
+  const parts = detail.coverage.map((c) =>
+    t("stock.coverage", {
+      tf: t(`tf.${c.timeframe}` as MessageKey),
+      count: formatNumber(c.count),
+      first: c.timeframe === "1d" ? formatKstDate(c.first) : formatKstDateTime(c.first),
+      last: c.timeframe === "1d" ? formatKstDate(c.last) : formatKstDateTime(c.last),
+    }),
+  );
+  return (
+    <p className="muted small coverage">
+      {parts.join(" · ")}
+      {parts.length > 0 && " · "}
+      {t("stock.maHint")}
+    </p>
+  );
+}
+
+export function StockPage() {
+  const t = useT();
+  const { code = "" } = useParams();
+  const [params, setParams] = useSearchParams();
+  const tf: Timeframe = params.get("tf") === "1m" ? "1m" : "1d";
+  const rangeParam = params.get("range");
+  const range: RangeKey = isRange(tf, rangeParam) ? rangeParam : DEFAULT_RANGE[tf];
+  const [maPeriods, setMaPeriods] = useState<MaPeriod[]>([5, 20, 60, 120]);
+  const [hover, setHover] = useState<number | null>(null);
+
+  const detail = useCode(code);
+  const daily = usePrices(code, "1d", detail.isSuccess);
+  const minute = usePrices(code, "1m", detail.isSuccess && tf === "1m");
+  const active = tf === "1d" ? daily : minute;
+  const series = active.data;
+
+  const name = detail.data?.instrument.name;
+  useEffect(() => {
+    document.title = name ? `${name} (${code}) · stocklab` : "stocklab";
+    return () => {
+      document.title = "stocklab";
+    };
+  }, [name, code]);
+
+  useEffect(() => setHover(null), [series]);
+
+  const ma = useMemo(() => {
+    const out = new Map<MaPeriod, (number | null)[]>();
+    if (series) for (const p of MA_PERIODS) out.set(p, movingAverage(series.close, p));
+    return out;
+  }, [series]);
+
+  const setView = (nextTf: Timeframe, nextRange: RangeKey | null) => {
+    const next = new URLSearchParams(params);
+    if (nextTf === "1d") next.delete("tf");
+    else next.set("tf", nextTf);
+    if (nextRange === null || nextRange === DEFAULT_RANGE[nextTf]) next.delete("range");
+    else next.set("range", nextRange);
+    setParams(next, { replace: true });
+  };
+
+  const toggleMa = (p: MaPeriod) =>
+    setMaPeriods((cur) => (cur.includes(p) ? cur.filter((x) => x !== p) : [...cur, p].sort((a, b) => a - b)));
+
+  if (detail.isError) {
+    return (
+      <section className="page">
+        <p className="crumbs">
+          <Link to="/stocks">← {t("stock.back")}</Link>
+        </p>
+        <ErrorBox error={detail.error} onRetry={() => void detail.refetch()} />
+      </section>
+    );
+  }
+
+  return (
+    <section className="page">
+      <p className="crumbs">
+        <Link to="/stocks">← {t("stock.back")}</Link>
+      </p>
+      <StockHeader detail={detail.data} daily={daily.data} />
+
+      <div className="card chart-card">
+        <div className="chart-tools">
+          <Segmented<Timeframe>
+            label={t("stock.timeframe")}
+            value={tf}
+            onChange={(v) => setView(v, null)}
+            options={[
+              { value: "1d", label: t("tf.1d") },
+              { value: "1m", label: t("tf.1m") },
+            ]}
+          />
+          <Segmented<RangeKey>
+            label={t("stock.range")}
+            value={range}
+            onChange={(v) => setView(tf, v)}
+            options={RANGES[tf].map((r) => ({ value: r, label: t(`stock.range.${r}` as MessageKey) }))}
+          />
+          <div className="ma-toggles" role="group" aria-label={t("stock.ma")}>
+            {MA_PERIODS.map((p) => (
+              <button
+                key={p}
+                type="button"
+                aria-pressed={maPeriods.includes(p)}
+                className={maPeriods.includes(p) ? "on" : undefined}
+                onClick={() => toggleMa(p)}
+              >
+                <span className="swatch" style={{ background: MA_COLORS[p] }} aria-hidden="true" />
+                MA{p}
+              </button>
+            ))}
+          </div>
+        </div>
+        {series ? (
+          <Readout series={series} index={hover} ma={ma} maPeriods={maPeriods} />
+        ) : (
+          <div className="readout" aria-hidden="true" />
+        )}
+        <div className="chart-box">
+          {series && series.t.length > 0 && (
+            <PriceChart
+              series={series}
+              range={range}
+              maPeriods={maPeriods}
+              lang={t.lang}
+              label={t("stock.chart", { name: name ?? code })}
+              onHover={setHover}
+            />
+          )}
+          {active.isError ? (
+            <div className="chart-overlay">
+              <ErrorBox error={active.error} onRetry={() => void active.refetch()} />
+            </div>
+          ) : !series ? (
+            <div className="chart-overlay" aria-busy="true">
+              <span className="muted">{t("common.loading")}</span>
+            </div>
+          ) : series.t.length === 0 ? (
+            <div className="chart-overlay">
+              <span className="muted">{t("stock.noBars")}</span>
+            </div>
+          ) : null}
+        </div>
+        <Coverage detail={detail.data} />
+      </div>
+
+      <div className="grid-2">
+        <PriceTable query={daily} />
+        <FlowTable code={code} enabled={detail.isSuccess} />
+      </div>
+    </section>
+  );
+}
