@@ -18,7 +18,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from tests.support.paths import SHARED
 
 from stocklab.barseries import NO_VALUE, BarSeries
 from stocklab.model import Timeframe, daily_ts
@@ -50,6 +49,7 @@ from stocklab.store.csvimport import (
     import_instruments,
 )
 from stocklab.store.export import export_bars, format_for
+from tests.support.paths import SHARED
 
 DATA = SHARED / "data" / "krx-daily"
 """The real KRX daily data (located by tests/conftest.py)."""

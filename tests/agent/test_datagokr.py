@@ -12,6 +12,20 @@ from urllib.parse import quote
 
 import numpy as np
 import pytest
+
+from stocklab.agent.base import (
+    AuthError,
+    BadResponse,
+    MarketData,
+    NotSupported,
+    RateLimited,
+    SourceError,
+    SourceUnavailable,
+)
+from stocklab.agent.datagokr import DataGoKrMarketData, PriceRow, published_through
+from stocklab.barseries import BarSeries
+from stocklab.config import Settings
+from stocklab.model import KST, Market, daily_ts
 from tests.support.public_servers import (
     DECODING_KEY,
     ENCODING_KEY,
@@ -27,20 +41,6 @@ from tests.support.public_servers import (
     gateway_error,
     gateway_error_json,
 )
-
-from stocklab.agent.base import (
-    AuthError,
-    BadResponse,
-    MarketData,
-    NotSupported,
-    RateLimited,
-    SourceError,
-    SourceUnavailable,
-)
-from stocklab.agent.datagokr import DataGoKrMarketData, PriceRow, published_through
-from stocklab.barseries import BarSeries
-from stocklab.config import Settings
-from stocklab.model import KST, Market, daily_ts
 
 MARKET_DAY = date(2022, 9, 19)
 AFTER_RELEASE = datetime(2022, 9, 20, 14, 0, tzinfo=KST)  # the 19th is out since 13:00

@@ -8,16 +8,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from tests.support.ls_server import (
-    APPKEY,
-    APPSECRET,
-    LsTestServer,
-    daily_rows,
-    ls_client,
-    ls_server_fixture,  # noqa: F401 (the ls_server fixture)
-    ls_source,
-    serve,
-)
 
 from stocklab.agent.base import (
     AuthError,
@@ -30,6 +20,16 @@ from stocklab.agent.base import (
 from stocklab.agent.ls import LsMarketData
 from stocklab.agent.ls.codes import SUCCESS_CODES, TrRefused, is_success
 from stocklab.agent.ls.trs import TRS
+from tests.support.ls_server import (
+    APPKEY,
+    APPSECRET,
+    LsTestServer,
+    daily_rows,
+    ls_client,
+    ls_server_fixture,  # noqa: F401 (the ls_server fixture)
+    ls_source,
+    serve,
+)
 
 
 def test_requests_carry_the_documented_headers(ls_server: LsTestServer, tmp_path: Path) -> None:

@@ -9,6 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from stocklab.agent.base import INVESTOR_GROUPS, MarketData, NotSupported
+from stocklab.agent.ls.market_data import final_through
+from stocklab.krx import trading_days
+from stocklab.model import KST, BookLevel, FlowKind, Market, SecurityKind, daily_ts
 from tests.support.ls_server import (
     SAMPLES,
     LsTestServer,
@@ -17,11 +22,6 @@ from tests.support.ls_server import (
     ls_source,
     minute_rows,
 )
-
-from stocklab.agent.base import INVESTOR_GROUPS, MarketData, NotSupported
-from stocklab.agent.ls.market_data import final_through
-from stocklab.krx import trading_days
-from stocklab.model import KST, BookLevel, FlowKind, Market, SecurityKind, daily_ts
 
 M = 1_000_000
 

@@ -11,6 +11,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+
+from stocklab.agent.base import AuthError, SourceUnavailable
+from stocklab.agent.ls import LsMarketData
+from stocklab.agent.ls.token import token_expiry
+from stocklab.config import Settings
+from stocklab.krx import is_trading_day
+from stocklab.model import KST
 from tests.support.ls_server import (
     APPKEY,
     APPSECRET,
@@ -20,13 +27,6 @@ from tests.support.ls_server import (
     ls_source,
     serve,
 )
-
-from stocklab.agent.base import AuthError, SourceUnavailable
-from stocklab.agent.ls import LsMarketData
-from stocklab.agent.ls.token import token_expiry
-from stocklab.config import Settings
-from stocklab.krx import is_trading_day
-from stocklab.model import KST
 
 SUPPORT = Path(__file__).resolve().parents[1] / "support"
 

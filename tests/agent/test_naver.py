@@ -10,6 +10,12 @@ from datetime import date, datetime
 from typing import Any
 
 import pytest
+
+from stocklab.agent.base import BadResponse, MarketData, NotSupported, SourceUnavailable
+from stocklab.agent.naver import DailyPrice, NaverMarketData
+from stocklab.config import Settings
+from stocklab.krx import trading_days
+from stocklab.model import KST, Bar, Timeframe, daily_ts
 from tests.support.public_servers import (
     BAD_ROW_DAY,
     NAVER_TODAY,
@@ -22,12 +28,6 @@ from tests.support.public_servers import (
     naver_history,
     sise_day_html,
 )
-
-from stocklab.agent.base import BadResponse, MarketData, NotSupported, SourceUnavailable
-from stocklab.agent.naver import DailyPrice, NaverMarketData
-from stocklab.config import Settings
-from stocklab.krx import trading_days
-from stocklab.model import KST, Bar, Timeframe, daily_ts
 
 INTRADAY = datetime(2026, 1, 23, 11, 0, tzinfo=KST)
 AFTER_HOURS = datetime(2026, 1, 23, 16, 30, tzinfo=KST)  # regular close passed, 시간외 on

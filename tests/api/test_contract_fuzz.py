@@ -19,9 +19,9 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from tests.api.conftest import SIM_NOW, Api, serve
 
 from stocklab.config import load_settings
+from tests.api.conftest import SIM_NOW, Api, serve
 
 EXAMPLES = 40  # per operation; bounded so CI stays fast
 CHECKS = [

@@ -6,11 +6,11 @@ import time
 from datetime import date, datetime
 
 import pytest
-from tests.api.conftest import Api
 
 from stocklab.krx import trading_days
 from stocklab.model import KST, JobStatus
 from stocklab.store import open_store
+from tests.api.conftest import Api
 
 PROBLEM = "application/problem+json"
 

@@ -29,11 +29,11 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-from tests.support.paths import SHARED
 
 from stocklab.agent.ls import LsClient, LsMarketData
 from stocklab.agent.ratelimit import monotonic
 from stocklab.model import now_kst
+from tests.support.paths import SHARED
 
 SAMPLES = SHARED / "ref" / "ls-samples"
 TRS = ("t8436", "t8410", "t8412", "t1305", "t1101", "t1717", "t1921", "t1927")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from tests.web.build import WEB, npm
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "e2e"
