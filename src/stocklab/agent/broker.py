@@ -1,0 +1,120 @@
+"""The broker protocol: what the order manager asks of the paper broker and of LS증권.
+
+Brokers speak in their own order numbers (`broker_order_id`); the order manager keeps the
+mapping to its client ids. Fills carry a broker-side id that is stable across calls, so
+recording a fill twice is harmless. A call that times out has an *unknown* outcome: the
+broker raises `OrderUnknown`, and the order manager finds out what happened from
+`orders()` instead of sending again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from stocklab.agent.base import SourceError
+from stocklab.model import OrderRequest, OrderType, Side
+
+
+class BrokerRejected(SourceError):
+    """The broker refused the order (price band, balance, market closed…); nothing is open."""
+
+    def __init__(self, message: str, *, code: str = "", hint: str = "", source: str = "") -> None:
+        super().__init__(message, hint=hint, source=source)
+        self.code = code
+
+
+class OrderUnknown(SourceError):
+    """The request may or may not have reached the exchange (a timeout, a dropped line).
+
+    Never resend: look the order up with `Broker.orders()` first.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """The broker accepted a new, modify or cancel request."""
+
+    broker_order_id: str
+    at: datetime
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerOrder:
+    """An order as the broker sees it today."""
+
+    broker_order_id: str
+    code: str
+    side: Side
+    order_type: OrderType
+    qty: int
+    price: int | None
+    filled_qty: int
+    avg_fill_price: int | None
+    open_qty: int
+    status: str
+    """accepted | partially_filled | filled | cancelled | rejected | expired"""
+    placed_at: datetime | None = None
+    original_id: str | None = None
+    """For a modify or cancel order: the order it changed."""
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerFill:
+    """One execution; `fill_id` is stable, so it can be recorded idempotently."""
+
+    fill_id: str
+    broker_order_id: str
+    code: str
+    side: Side
+    qty: int
+    price: int
+    at: datetime
+    commission: int = 0
+    tax: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    cash: int
+    """Deposit (예수금) in KRW."""
+    orderable: int
+    """What a new buy order may spend now (주문가능금액)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Holding:
+    code: str
+    qty: int
+    sellable: int
+    avg_price: int
+
+
+@runtime_checkable
+class Broker(Protocol):
+    """Place, modify, cancel; what is open, what filled; cash and positions."""
+
+    name: str
+    live: bool
+
+    def place(self, request: OrderRequest) -> Placed: ...
+
+    def modify(self, broker_order_id: str, request: OrderRequest) -> Placed: ...
+
+    def cancel(self, broker_order_id: str, code: str, qty: int) -> Placed: ...
+
+    def orders(self) -> list[BrokerOrder]:
+        """Today's orders, open and done (what reconcile compares with the store)."""
+        ...
+
+    def fills(self) -> list[BrokerFill]:
+        """Today's executions."""
+        ...
+
+    def balance(self) -> Balance: ...
+
+    def holdings(self) -> list[Holding]: ...
+
+    def close(self) -> None: ...

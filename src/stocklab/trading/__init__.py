@@ -1,0 +1,1 @@
+"""Trading: the strategy API, the order manager, risk rules."""
