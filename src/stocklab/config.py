@@ -88,6 +88,17 @@ class Settings(BaseSettings):
     api_auth_reads: bool = False
     api_cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
+    # Trading: paper by default; live needs the LS keys and `stocklab trade run --live`.
+    trading_account: str = Field(default="paper", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    paper_cash: int = Field(default=100_000_000, ge=0, description="모의 계좌 시작 예수금")
+    strategies: list[dict[str, Any]] = Field(
+        default_factory=list, description="[[strategies]] name, codes, params"
+    )
+    risk_max_order_krw: int = Field(default=10_000_000, ge=0)
+    risk_max_position_pct: Decimal = Field(default=Decimal("0.30"), gt=0, le=1)
+    risk_daily_loss_krw: int = Field(default=1_000_000, ge=0)
+    risk_max_orders_per_minute: int = Field(default=10, ge=1)
+
     # Market data. `auto` is LS when its keys are set, else the offline simulator.
     source: Literal["auto", "sim", "ls", "datagokr", "naver"] = "auto"
     ls_appkey: SecretStr | None = None
@@ -233,6 +244,13 @@ _ALLOWED: dict[str, str] = {
     "sim_now": "시간대가 있는 시각 (예: 2024-06-03T15:40:00+09:00)",
     "jobs": "[jobs.작업이름] 표 (cron, timeout, enabled, args)",
     "api_port": "1~65535 사이의 포트 번호",
+    "trading_account": "영문·숫자로 된 계좌 이름",
+    "paper_cash": "0 이상의 정수 (원)",
+    "strategies": "[[strategies]] 표 (name, codes, params)",
+    "risk_max_order_krw": "0 이상의 정수 (원)",
+    "risk_max_position_pct": "0 초과 1 이하 (예: 0.3)",
+    "risk_daily_loss_krw": "0 이상의 정수 (원)",
+    "risk_max_orders_per_minute": "1 이상의 정수",
     "api_auth_reads": "true 또는 false",
     "api_cors_origins": "쉼표로 나눈 origin (예: http://localhost:5173)",
     "job_modules": "쉼표로 나눈 파이썬 모듈 이름",

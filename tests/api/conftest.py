@@ -39,9 +39,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def filled_settings(home: Path, **extra: object) -> Settings:
+def filled_settings(home: Path, sim_now: str = SIM_NOW, **extra: object) -> Settings:
     settings = load_settings(
-        home=home, sim_codes=40, sim_start=date(2024, 6, 3), sim_now=SIM_NOW, **extra
+        home=home, sim_codes=40, sim_start=date(2024, 6, 3), sim_now=sim_now, **extra
     )
     for job, args in (
         ("collect_codes", {}),

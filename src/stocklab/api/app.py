@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from stocklab import __version__
 from stocklab.api import errors
 from stocklab.api.auth import ensure_token, require_token
-from stocklab.api.routes import codes, jobs, system
+from stocklab.api.routes import codes, jobs, system, trading
 from stocklab.config import Settings
 from stocklab.jobs.runner import new_run_id
 from stocklab.store import open_store
@@ -92,6 +92,8 @@ def create_app(
     app.include_router(codes.router, dependencies=reads)
     app.include_router(jobs.read_router, dependencies=reads)
     app.include_router(jobs.write_router, dependencies=writes)
+    app.include_router(trading.read_router, dependencies=reads)
+    app.include_router(trading.write_router, dependencies=writes)
     if web_dist is not None and (web_dist / "index.html").is_file():
         _serve_web(app, web_dist)
     return app

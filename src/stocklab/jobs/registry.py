@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from stocklab.jobs import collect
+from stocklab.jobs import collect, trade
 from stocklab.jobs.context import JobContext
 
 
@@ -46,6 +46,8 @@ JOBS: dict[str, Job] = {
             "수급·신용·공매도 수집 (flows)",
             trading_days_only=True,
         ),
+        Job("trade", trade.trade, "매매 주기 (전략 신호 → 주문)", trading_days_only=True),
+        Job("reconcile", trade.reconcile, "주문·체결·잔고 대사", trading_days_only=True),
     )
 }
 

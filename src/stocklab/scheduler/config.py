@@ -26,6 +26,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "collect_minute": {"cron": "*/10 9-15 * * mon-fri", "timeout": 540},
     # in the evening, once investor and short-selling figures are published
     "collect_flows": {"cron": "30 18 * * mon-fri", "timeout": 1800},
+    # trading: a cycle every five minutes of the regular session, paper by default
+    "trade": {"cron": "*/5 9-15 * * mon-fri", "timeout": 240},
+    # the store kept in step with the broker's orders, fills and balances
+    "reconcile": {"cron": "* 9-15 * * mon-fri", "timeout": 50},
 }
 _DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
 

@@ -1,0 +1,204 @@
+"""Trading: the account, positions, orders and fills; placing and cancelling orders; the
+kill switch. Reads come from the store; actions go through the order manager, the same
+one the trade job uses (paper by default)."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, status
+from pydantic import BaseModel, Field
+
+from stocklab.api.deps import Reader, SettingsDep
+from stocklab.api.errors import BadParam
+from stocklab.api.schemas import problems
+from stocklab.model import Fill, Order, OrderRequest, OrderStatus, OrderType, Side, check_code
+from stocklab.store import NotFound
+from stocklab.store.base import MAX_LIMIT
+from stocklab.trading import risk
+from stocklab.trading.orders import OPEN, OrderManager
+from stocklab.trading.session import open_manager
+
+read_router = APIRouter(
+    prefix="/api", tags=["trading"], responses=problems(400, 401, 404, 422, 503)
+)
+write_router = APIRouter(
+    prefix="/api", tags=["trading"], responses=problems(400, 401, 404, 422, 503)
+)
+_LOCK = threading.Lock()
+
+
+def manager(request: Request) -> OrderManager:
+    """One order manager per API process, built on first use (the simulator takes a moment)."""
+    with _LOCK:
+        found = getattr(request.app.state, "order_manager", None)
+        if found is None:
+            found = open_manager(request.app.state.settings, request.app.state.store)
+            request.app.state.order_manager = found
+        return found
+
+
+class AccountOut(BaseModel):
+    account_id: str
+    broker: str
+    cash: int
+    orderable: int
+    equity: int
+    positions_value: int
+    day_pnl: int
+    killed: bool
+
+
+class PositionOut(BaseModel):
+    code: str
+    name: str | None
+    qty: int
+    avg_price: int
+    price: int
+    value: int
+    pnl: int
+    pnl_bp: int
+
+
+class OrderIn(BaseModel):
+    """An order ticket. Without `client_id` one is made; sending the same id twice is safe."""
+
+    code: str = Field(pattern=r"^[0-9A-Z]{6}$")
+    side: Side
+    qty: int = Field(ge=1, le=10_000_000)
+    order_type: OrderType = OrderType.LIMIT
+    price: int | None = Field(default=None, ge=1, le=100_000_000)
+    client_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+
+
+class KillIn(BaseModel):
+    on: bool = True
+    cancel_open: bool = True
+
+
+class KillOut(BaseModel):
+    killed: bool
+    cancelled: list[str] = Field(default_factory=list)
+
+
+@read_router.get("/account", response_model=AccountOut, summary="계좌: 예수금, 평가, 오늘 손익")
+def account(request: Request, settings: SettingsDep) -> AccountOut:
+    m = manager(request)
+    acct = m.account()
+    balance = m.broker.balance()
+    value = sum(p.value for p in _positions(m, request))
+    return AccountOut(
+        account_id=acct.account_id,
+        broker=acct.broker,
+        cash=balance.cash,
+        orderable=balance.orderable,
+        equity=balance.cash + value,
+        positions_value=value,
+        day_pnl=m.day_pnl(),
+        killed=risk.is_killed(settings.home),
+    )
+
+
+def _positions(m: OrderManager, request: Request) -> list[PositionOut]:
+    reader = request.app.state.reader
+    out = []
+    for p in reader.list_positions(m.account_id):
+        if p.qty <= 0:
+            continue
+        price = m.market.quote(p.code).price
+        inst = reader.get_instrument(p.code)
+        avg = p.cost // p.qty
+        pnl = (price - avg) * p.qty
+        out.append(
+            PositionOut(
+                code=p.code,
+                name=inst.name if inst else None,
+                qty=p.qty,
+                avg_price=avg,
+                price=price,
+                value=price * p.qty,
+                pnl=pnl,
+                pnl_bp=round(pnl * 10_000 / p.cost) if p.cost else 0,
+            )
+        )
+    return out
+
+
+@read_router.get("/positions", response_model=list[PositionOut], summary="보유 종목과 평가손익")
+def positions(request: Request) -> list[PositionOut]:
+    return _positions(manager(request), request)
+
+
+@read_router.get("/orders", response_model=list[Order], summary="주문 (최근 것부터)")
+def orders(
+    request: Request,
+    reader: Reader,
+    status_: Annotated[list[OrderStatus] | None, Query(alias="status")] = None,
+    open_only: Annotated[bool, Query(alias="open")] = False,
+    limit: Annotated[int, Query(ge=1, le=1_000)] = 200,
+) -> list[Order]:
+    wanted = OPEN if open_only else status_
+    return reader.list_orders(request.app.state.settings.trading_account, wanted, limit)
+
+
+@read_router.get("/fills", response_model=list[Fill], summary="체결 (오래된 것부터)")
+def fills(
+    request: Request,
+    reader: Reader,
+    client_id: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 1_000,
+) -> list[Fill]:
+    return reader.list_fills(request.app.state.settings.trading_account, client_id, limit)
+
+
+@read_router.get("/kill", response_model=KillOut, summary="긴급 정지 상태")
+def kill_state(settings: SettingsDep) -> KillOut:
+    return KillOut(killed=risk.is_killed(settings.home))
+
+
+@write_router.post(
+    "/orders", response_model=Order, status_code=status.HTTP_201_CREATED, summary="주문 (토큰 필요)"
+)
+def place(body: OrderIn, request: Request) -> Order:
+    m = manager(request)
+    try:
+        check_code(body.code)
+        req = OrderRequest(
+            client_id=body.client_id or f"web-{datetime.now():%Y%m%d%H%M%S}-{secrets.token_hex(3)}",
+            account_id=m.account_id,
+            code=body.code,
+            side=body.side,
+            qty=body.qty,
+            order_type=body.order_type,
+            price=body.price if body.order_type is OrderType.LIMIT else None,
+        )
+    except ValueError as exc:
+        raise BadParam("body", str(exc)) from None
+    order = m.submit(req)
+    if order.status is OrderStatus.REJECTED:
+        raise BadParam("body", order.reason or "주문이 거절되었습니다")
+    return order
+
+
+@write_router.delete("/orders/{client_id}", response_model=Order, summary="주문 취소 (토큰 필요)")
+def cancel(client_id: str, request: Request) -> Order:
+    m = manager(request)
+    if m.store.get_order(client_id) is None:
+        raise NotFound(f"주문 {client_id}가 없습니다")
+    try:
+        return m.cancel(client_id)
+    except ValueError as exc:
+        raise BadParam("client_id", str(exc)) from None
+
+
+@write_router.post("/kill", response_model=KillOut, summary="긴급 정지 켜기·끄기 (토큰 필요)")
+def kill(body: KillIn, request: Request, settings: SettingsDep) -> KillOut:
+    risk.set_kill(settings.home, body.on, reason="api")
+    request.app.state.store.audit_event("kill_switch", "trading", {"on": body.on, "by": "api"})
+    cancelled = []
+    if body.on and body.cancel_open:
+        cancelled = [o.client_id for o in manager(request).cancel_all()]
+    return KillOut(killed=body.on, cancelled=cancelled)

@@ -1,0 +1,76 @@
+"""The order lifecycle as one explicit transition table.
+
+Every status change goes through `advance`, which refuses a move the table does not list,
+so an order can never jump from cancelled back to open or be filled twice over. The
+broker's view of an order maps onto these statuses with `from_broker`.
+
+    new ──► submitted ──► accepted ──► partially_filled ──► filled
+     │          │  │          │  │              │
+     │          │  └► rejected│  └► cancel_requested ──► cancelled
+     └► rejected│             │         │    └──► filled  (the cancel came too late)
+       cancelled└► expired ◄──┴─────────┘
+"""
+
+from __future__ import annotations
+
+from stocklab.model import OrderStatus as S
+
+TRANSITIONS: dict[S, frozenset[S]] = {
+    # recorded, not yet sent: it may still be refused or dropped before sending
+    S.NEW: frozenset({S.SUBMITTED, S.REJECTED, S.CANCELLED, S.EXPIRED}),
+    # sent; the broker's answer is not known yet (a timeout leaves it here until reconcile)
+    S.SUBMITTED: frozenset(
+        {
+            S.ACCEPTED,
+            S.PARTIALLY_FILLED,
+            S.FILLED,
+            S.REJECTED,
+            S.CANCEL_REQUESTED,
+            S.CANCELLED,
+            S.EXPIRED,
+        }
+    ),
+    S.ACCEPTED: frozenset(
+        {S.PARTIALLY_FILLED, S.FILLED, S.CANCEL_REQUESTED, S.CANCELLED, S.EXPIRED}
+    ),
+    S.PARTIALLY_FILLED: frozenset(
+        {S.PARTIALLY_FILLED, S.FILLED, S.CANCEL_REQUESTED, S.CANCELLED, S.EXPIRED}
+    ),
+    # a cancel is on its way: the order can still fill before it lands
+    S.CANCEL_REQUESTED: frozenset(
+        {S.CANCEL_REQUESTED, S.PARTIALLY_FILLED, S.FILLED, S.CANCELLED, S.EXPIRED, S.ACCEPTED}
+    ),
+    S.FILLED: frozenset(),
+    S.CANCELLED: frozenset(),
+    S.REJECTED: frozenset(),
+    S.EXPIRED: frozenset(),
+}
+
+
+class IllegalTransition(ValueError):
+    """A status change the lifecycle does not allow."""
+
+
+def advance(current: S, target: S) -> S:
+    """`target` if the table allows current → target (staying put is always allowed)."""
+    if target is current or target in TRANSITIONS[current]:
+        return target
+    raise IllegalTransition(f"주문 상태를 {current.value}에서 {target.value}로 바꿀 수 없습니다")
+
+
+_BROKER = {
+    "accepted": S.ACCEPTED,
+    "partially_filled": S.PARTIALLY_FILLED,
+    "filled": S.FILLED,
+    "cancelled": S.CANCELLED,
+    "rejected": S.REJECTED,
+    "expired": S.EXPIRED,
+}
+
+
+def from_broker(status: str) -> S:
+    """The lifecycle status for a broker's status word."""
+    try:
+        return _BROKER[status]
+    except KeyError:
+        raise ValueError(f"브로커 주문 상태 {status!r}를 알 수 없습니다") from None

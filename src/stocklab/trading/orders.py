@@ -1,0 +1,462 @@
+"""The order manager: every order recorded before it is sent, every change through the
+lifecycle table, and a reconcile that makes the store agree with the broker.
+
+Why it never loses or doubles an order:
+- An order is inserted (status `new`, keyed by its client id) before anything is sent,
+  and marked `submitted` (a compare-and-set on its version) just before the broker call.
+  A client id already in the store is never sent again.
+- A broker call that times out leaves the order `submitted`; reconcile looks the order up
+  among the broker's orders (by client id where the broker keeps it, else by code, side,
+  quantity, price and time) instead of resending.
+- Fills are recorded with `store.apply_fill`, which writes the fill, the order, the
+  position and the cash in one step, idempotently by fill id.
+So a process killed at any point — after recording, after sending, after a fill — is
+repaired by the next reconcile: `new` orders that were never sent are sent once (or
+expired when stale), `submitted` ones are matched, missing fills are applied.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from stocklab.agent.base import MarketData, RateLimited, SourceError
+from stocklab.agent.broker import Broker, BrokerFill, BrokerOrder, BrokerRejected, OrderUnknown
+from stocklab.krx import is_trading_day, market_status
+from stocklab.model import (
+    KST,
+    Account,
+    Fill,
+    Order,
+    OrderRequest,
+    OrderStatus,
+    Position,
+    Side,
+    now_kst,
+)
+from stocklab.store import NotFound, Store, VersionConflict
+from stocklab.store.base import MAX_LIMIT
+from stocklab.trading import risk
+from stocklab.trading.lifecycle import advance, from_broker
+
+log = logging.getLogger("stocklab.trading")
+
+OPEN = (
+    OrderStatus.NEW,
+    OrderStatus.SUBMITTED,
+    OrderStatus.ACCEPTED,
+    OrderStatus.PARTIALLY_FILLED,
+    OrderStatus.CANCEL_REQUESTED,
+)
+UNKNOWN_GRACE = timedelta(seconds=30)
+"""How long a sent order may stay unseen at the broker before it is taken as never arrived."""
+RESEND_WINDOW = timedelta(minutes=2)
+"""A recorded order that a crash kept from being sent is sent on restart only if this fresh."""
+
+
+@dataclass
+class ReconcileReport:
+    matched: list[str] = field(default_factory=list)
+    resent: list[str] = field(default_factory=list)
+    expired: list[str] = field(default_factory=list)
+    fills: list[str] = field(default_factory=list)
+    status_changes: list[str] = field(default_factory=list)
+    corrections: list[str] = field(default_factory=list)
+    unknown_fills: list[str] = field(default_factory=list)
+
+
+class OrderManager:
+    """Orders of one account through one broker, recorded in the store."""
+
+    def __init__(
+        self,
+        store: Store,
+        broker: Broker,
+        account_id: str,
+        market: MarketData,
+        home: Path,
+        *,
+        limits: risk.Limits | None = None,
+        now: Callable[[], datetime] = now_kst,
+    ) -> None:
+        self.store = store
+        self.broker = broker
+        self.account_id = account_id
+        self.market = market
+        self.home = home
+        self.limits = limits or risk.Limits()
+        self.now = now
+
+    # -- the account -----------------------------------------------------------------
+
+    def account(self) -> Account:
+        """The store's account record, created from the broker's balance on first use."""
+        found = self.store.get_account(self.account_id)
+        if found is not None:
+            return found
+        now = self.now()
+        balance = self.broker.balance()
+        return self.store.create_account(
+            Account(
+                account_id=self.account_id,
+                broker=self.broker.name if self.broker.name in ("paper", "ls") else "paper",
+                cash=balance.cash,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+
+    # -- submitting ------------------------------------------------------------------
+
+    def snapshot(self, request: OrderRequest) -> risk.Snapshot:
+        """What the risk rules look at for this order, from the broker and the market."""
+        now = self.now()
+        quote = self.market.quote(request.code)
+        instrument = self.store.get_instrument(request.code) or next(
+            (i for i in self.market.instruments() if i.code == request.code), None
+        )
+        if instrument is None:
+            raise risk.RiskRejected("code", f"종목 {request.code}를 알 수 없습니다")
+        holdings = {h.code: h for h in self.broker.holdings()}
+        balance = self.broker.balance()
+        values = {}
+        for code, h in holdings.items():
+            price = quote.price if code == request.code else self.market.quote(code).price
+            values[code] = h.qty * price
+        held = holdings.get(request.code)
+        recent = [
+            o
+            for o in self.store.list_orders(self.account_id, limit=200)
+            if o.created_at >= now - timedelta(minutes=1)
+        ]
+        return risk.Snapshot(
+            now=now,
+            instrument=instrument,
+            reference=quote.prev_close or quote.price,
+            price=quote.price,
+            orderable=balance.orderable,
+            equity=balance.cash + sum(values.values()),
+            position_qty=held.qty if held else 0,
+            sellable=held.sellable if held else 0,
+            orders_last_minute=len(recent),
+            day_pnl=self.day_pnl(),
+            killed=risk.is_killed(self.home),
+            position_values=values,
+        )
+
+    def submit(self, request: OrderRequest) -> Order:
+        """Check, record, send. The same client id is never sent twice."""
+        existing = self.store.get_order(request.client_id)
+        if existing is not None:
+            return existing
+        now = self.now()
+        order = Order(request=request, created_at=now, updated_at=now)
+        try:
+            risk.check(request, self.snapshot(request), self.limits)
+        except risk.RiskRejected as exc:
+            log.info("주문 거절 %s: %s", request.client_id, exc)
+            refused = order.model_copy(update={"status": OrderStatus.REJECTED, "reason": str(exc)})
+            return self.store.insert_order(refused)
+        recorded = self.store.insert_order(order)
+        if recorded.status is not OrderStatus.NEW:
+            return recorded
+        return self._send(recorded)
+
+    def _move(self, order: Order, status: OrderStatus, **changes: object) -> Order:
+        """One lifecycle step, stored with a compare-and-set on the version."""
+        target = advance(order.status, status)
+        updated = order.model_copy(update={"status": target, "updated_at": self.now(), **changes})
+        return self.store.update_order(updated)
+
+    def _send(self, order: Order) -> Order:
+        """Mark the order sent (a compare-and-set: one sender wins), then place it."""
+        try:
+            order = self._move(order, OrderStatus.SUBMITTED)
+        except VersionConflict:  # another process is sending it
+            return self.store.get_order(order.client_id) or order
+        return self._place(order)
+
+    def _place(self, order: Order) -> Order:
+        try:
+            placed = self.broker.place(order.request)
+        except BrokerRejected as exc:
+            return self._move(order, OrderStatus.REJECTED, reason=str(exc))
+        except RateLimited as exc:  # refused at the gateway: it never reached the exchange
+            return self._move(order, OrderStatus.REJECTED, reason=str(exc))
+        except (OrderUnknown, SourceError) as exc:
+            log.warning(
+                "주문 %s 결과를 모릅니다 (%s); 대사(reconcile)로 확인합니다", order.client_id, exc
+            )
+            return order
+        return self._move(order, OrderStatus.ACCEPTED, broker_order_id=placed.broker_order_id)
+
+    # -- cancelling ------------------------------------------------------------------
+
+    def cancel(self, client_id: str) -> Order:
+        order = self.store.get_order(client_id)
+        if order is None:
+            raise NotFound(f"주문 {client_id}가 없습니다")
+        if not order.status.is_open:
+            raise ValueError(f"주문 {client_id}는 이미 {order.status.value}라 취소할 수 없습니다")
+        if order.status is OrderStatus.NEW:
+            return self._move(order, OrderStatus.CANCELLED, reason="보내기 전에 취소")
+        if order.broker_order_id is None:
+            raise ValueError(
+                f"주문 {client_id}의 접수 여부를 아직 모릅니다; 잠시 후 다시 취소하세요"
+            )
+        if order.status is OrderStatus.CANCEL_REQUESTED:
+            return order
+        order = self._move(order, OrderStatus.CANCEL_REQUESTED)
+        open_qty = order.request.qty - order.filled_qty
+        try:
+            self.broker.cancel(order.broker_order_id, order.request.code, open_qty)
+        except BrokerRejected as exc:
+            log.info("취소 거절 %s: %s", client_id, exc)
+        except SourceError as exc:
+            log.warning("취소 %s 결과를 모릅니다 (%s)", client_id, exc)
+        return self.reconcile_one(order)
+
+    def cancel_all(self) -> list[Order]:
+        out = []
+        for order in self.store.list_orders(self.account_id, statuses=OPEN, limit=MAX_LIMIT):
+            try:
+                out.append(self.cancel(order.client_id))
+            except ValueError as exc:
+                log.warning("%s", exc)
+        return out
+
+    # -- reconcile ---------------------------------------------------------------------
+
+    def reconcile_one(self, order: Order) -> Order:
+        self.reconcile()
+        return self.store.get_order(order.client_id) or order
+
+    def reconcile(self) -> ReconcileReport:
+        """Make the store agree with the broker: orders, fills, positions, cash."""
+        report = ReconcileReport()
+        self.account()
+        broker_orders = self.broker.orders()
+        by_id = {o.broker_order_id: o for o in broker_orders}
+        orders = self.store.list_orders(self.account_id, limit=MAX_LIMIT)
+        claimed = {o.broker_order_id for o in orders if o.broker_order_id}
+        for order in [o for o in orders if o.status is OrderStatus.SUBMITTED]:
+            if order.broker_order_id is None:
+                self._resolve_unknown(order, broker_orders, claimed, report)
+        for order in [o for o in orders if o.status is OrderStatus.NEW]:
+            self._resume(order, report)
+        self._apply_fills(report)
+        for order in self.store.list_orders(self.account_id, statuses=OPEN, limit=MAX_LIMIT):
+            if order.broker_order_id in by_id:
+                self._follow(order, by_id[order.broker_order_id], report)
+        self._true_up(report)
+        return report
+
+    def _find(
+        self, order: Order, broker_orders: list[BrokerOrder], claimed: set[str]
+    ) -> BrokerOrder | None:
+        """The broker's order for a sent order whose answer was lost."""
+        client_of = getattr(self.broker, "client_id_of", None)
+        candidates = [b for b in broker_orders if b.broker_order_id not in claimed]
+        if callable(client_of):
+            return next(
+                (b for b in candidates if client_of(b.broker_order_id) == order.client_id), None
+            )
+        req = order.request
+        same = [
+            b
+            for b in candidates
+            if b.code == req.code
+            and b.side is req.side
+            and b.qty == req.qty
+            and (req.price is None or b.price == req.price)
+            and (b.placed_at is None or b.placed_at >= order.created_at - timedelta(seconds=5))
+        ]
+        same.sort(key=lambda b: b.placed_at or order.created_at)
+        return same[0] if same else None
+
+    def _resolve_unknown(
+        self,
+        order: Order,
+        broker_orders: list[BrokerOrder],
+        claimed: set[str],
+        report: ReconcileReport,
+    ) -> None:
+        """A sent order without an answer: the broker's copy if it has one; if it has none
+        after the grace time, the order never arrived — send it now if still fresh."""
+        match = self._find(order, broker_orders, claimed)
+        if match is not None:
+            claimed.add(match.broker_order_id)
+            self._move(order, OrderStatus.ACCEPTED, broker_order_id=match.broker_order_id)
+            report.matched.append(order.client_id)
+            return
+        if self.now() - order.updated_at <= UNKNOWN_GRACE:
+            return
+        if self._fresh(order):
+            self._place(order)
+            report.resent.append(order.client_id)
+        else:
+            self._move(
+                order, OrderStatus.EXPIRED, reason="거래소에 닿지 않은 채 오래되어 만료했습니다"
+            )
+            report.expired.append(order.client_id)
+
+    def _fresh(self, order: Order) -> bool:
+        now = self.now()
+        return (
+            now - order.created_at <= RESEND_WINDOW
+            and is_trading_day(now.astimezone(KST).date())
+            and market_status(now).phase in self.limits.phases
+        )
+
+    def _resume(self, order: Order, report: ReconcileReport) -> None:
+        """A recorded order that was never sent: send it once if still fresh, else expire it."""
+        if self._fresh(order):
+            self._send(order)
+            report.resent.append(order.client_id)
+        else:
+            self._move(order, OrderStatus.EXPIRED, reason="보내기 전에 중단되어 만료했습니다")
+            report.expired.append(order.client_id)
+
+    def _apply_fills(self, report: ReconcileReport) -> None:
+        known = {f.fill_id for f in self.store.list_fills(self.account_id, limit=MAX_LIMIT)}
+        by_broker = {
+            o.broker_order_id: o
+            for o in self.store.list_orders(self.account_id, limit=MAX_LIMIT)
+            if o.broker_order_id
+        }
+        for fill in sorted(self.broker.fills(), key=lambda f: (f.at, f.fill_id)):
+            if fill.fill_id in known:
+                continue
+            order = by_broker.get(fill.broker_order_id)
+            if order is None:
+                report.unknown_fills.append(fill.fill_id)
+                continue
+            self._record_fill(order.client_id, fill)
+            report.fills.append(fill.fill_id)
+
+    def _record_fill(self, client_id: str, fill: BrokerFill) -> None:
+        """Fill, order, position and cash in one atomic store write (retried on a race)."""
+        for _ in range(5):
+            order = self.store.get_order(client_id)
+            account = self.account()
+            assert order is not None
+            position = self.store.get_position(self.account_id, fill.code) or Position(
+                account_id=self.account_id, code=fill.code, qty=0, cost=0, updated_at=fill.at
+            )
+            amount = fill.qty * fill.price
+            filled = order.filled_qty + fill.qty
+            status = (
+                OrderStatus.FILLED if filled >= order.request.qty else OrderStatus.PARTIALLY_FILLED
+            )
+            new_order = order.model_copy(
+                update={
+                    "status": advance(order.status, status),
+                    "filled_qty": filled,
+                    "filled_amount": order.filled_amount + amount,
+                    "updated_at": self.now(),
+                }
+            )
+            if fill.side is Side.BUY:
+                qty, cost = position.qty + fill.qty, position.cost + amount + fill.commission
+                cash = account.cash - amount - fill.commission
+            else:
+                sold_cost = position.cost * fill.qty // position.qty if position.qty else 0
+                qty, cost = position.qty - fill.qty, position.cost - sold_cost
+                cash = account.cash + amount - fill.commission - fill.tax
+            record = Fill(
+                fill_id=fill.fill_id,
+                client_id=client_id,
+                account_id=self.account_id,
+                code=fill.code,
+                side=fill.side,
+                qty=fill.qty,
+                price=fill.price,
+                commission=fill.commission,
+                tax=fill.tax,
+                ts=fill.at,
+            )
+            try:
+                self.store.apply_fill(
+                    record,
+                    new_order,
+                    position.model_copy(
+                        update={"qty": max(qty, 0), "cost": max(cost, 0), "updated_at": fill.at}
+                    ),
+                    account.model_copy(update={"cash": max(cash, 0), "updated_at": self.now()}),
+                )
+                return
+            except VersionConflict:
+                continue
+        raise VersionConflict(f"체결 {fill.fill_id}를 기록하지 못했습니다 (동시 변경이 계속됨)")
+
+    def _follow(self, order: Order, seen: BrokerOrder, report: ReconcileReport) -> None:
+        """Move an open order to the broker's status, once its fills are recorded."""
+        target = from_broker(seen.status)
+        if order.filled_qty < seen.filled_qty:
+            return  # fills not recorded yet; the next pass applies them first
+        still_open = target in (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED)
+        if target is order.status or (still_open and order.status is OrderStatus.CANCEL_REQUESTED):
+            return
+        self._move(order, target)
+        report.status_changes.append(f"{order.client_id}:{target.value}")
+
+    def _true_up(self, report: ReconcileReport) -> None:
+        """Positions and cash follow the broker's books; each correction is audited."""
+        held = {h.code: h for h in self.broker.holdings()}
+        for position in self.store.list_positions(self.account_id):
+            truth = held.pop(position.code, None)
+            qty = truth.qty if truth else 0
+            if position.qty != qty:
+                cost = truth.avg_price * qty if truth else 0
+                self.store.save_position(
+                    position.model_copy(update={"qty": qty, "cost": cost, "updated_at": self.now()})
+                )
+                report.corrections.append(f"position {position.code} {position.qty}→{qty}")
+        for code, truth in held.items():
+            self.store.save_position(
+                Position(
+                    account_id=self.account_id,
+                    code=code,
+                    qty=truth.qty,
+                    cost=truth.avg_price * truth.qty,
+                    updated_at=self.now(),
+                )
+            )
+            report.corrections.append(f"position {code} 0→{truth.qty}")
+        balance = self.broker.balance()
+        account = self.account()
+        if account.cash != balance.cash:
+            self.store.update_account(
+                account.model_copy(update={"cash": balance.cash, "updated_at": self.now()})
+            )
+            report.corrections.append(f"cash {account.cash}→{balance.cash}")
+        if report.corrections:
+            log.warning("대사 보정: %s", "; ".join(report.corrections))
+            self.store.audit_event(
+                "reconcile",
+                "accounts",
+                {"account_id": self.account_id, "corrections": report.corrections},
+            )
+
+    # -- figures ---------------------------------------------------------------------------
+
+    def day_pnl(self) -> int:
+        """Today's trading result: cash flows of today's fills plus today's net buying marked
+        at the current price (positions held overnight are not counted)."""
+        today = self.now().astimezone(KST).date()
+        flows = 0
+        net: dict[str, int] = {}
+        for f in self.store.list_fills(self.account_id, limit=MAX_LIMIT):
+            if f.ts.astimezone(KST).date() != today:
+                continue
+            if f.side is Side.BUY:
+                flows -= f.amount + f.commission
+                net[f.code] = net.get(f.code, 0) + f.qty
+            else:
+                flows += f.amount - f.commission - f.tax
+                net[f.code] = net.get(f.code, 0) - f.qty
+        marks = sum(q * self.market.quote(code).price for code, q in net.items() if q)
+        return flows + marks

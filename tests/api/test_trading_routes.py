@@ -1,0 +1,92 @@
+"""Trading over the API during a simulated session: orders, positions, account, kill."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from stocklab.krx import price_limits
+from stocklab.model import OrderStatus
+from tests.api.conftest import Api, filled_settings, serve
+
+SESSION = "2024-11-15T10:00:30+09:00"
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[Api]:
+    settings = filled_settings(tmp_path / "home", sim_now=SESSION)
+    yield from serve(settings)
+
+
+def test_orders_need_the_token_and_bad_prices_are_refused_with_the_valid_values(api: Api) -> None:
+    ticket = {"code": "005930", "side": "buy", "qty": 3, "order_type": "limit", "price": 10_001}
+    assert api.client.post("/api/orders", json=ticket).status_code == 401
+    refused = api.client.post("/api/orders", json=ticket, headers=api.auth())
+    assert refused.status_code == 400
+    assert "가격제한폭" in refused.json()["detail"] or "호가단위" in refused.json()["detail"]
+    price = api.client.get("/api/codes/005930").status_code
+    assert price == 200
+
+
+def test_a_market_order_fills_and_shows_in_positions_and_account(api: Api) -> None:
+    before = api.client.get("/api/account").json()
+    assert before["killed"] is False
+    placed = api.client.post(
+        "/api/orders",
+        json={
+            "code": "005930",
+            "side": "buy",
+            "qty": 2,
+            "order_type": "market",
+            "client_id": "t-1",
+        },
+        headers=api.auth(),
+    )
+    assert placed.status_code == 201, placed.text
+    body = placed.json()
+    assert body["status"] == OrderStatus.ACCEPTED.value
+    assert body["request"]["client_id"] == "t-1"
+    again = api.client.post(
+        "/api/orders",
+        json={
+            "code": "005930",
+            "side": "buy",
+            "qty": 2,
+            "order_type": "market",
+            "client_id": "t-1",
+        },
+        headers=api.auth(),
+    )
+    assert again.json()["version"] == body["version"]  # the same order, not a second one
+    orders = api.client.get("/api/orders").json()
+    assert [o["request"]["client_id"] for o in orders] == ["t-1"]
+    assert api.client.get("/api/orders", params={"open": True}).json()
+    assert api.client.get("/api/fills").json() == []
+
+
+def test_cancel_and_kill(api: Api) -> None:
+    closes = api.client.get("/api/codes/005930/prices", params={"limit": 1}).json()["close"]
+    floor = price_limits(closes[-1]).lower  # today's lowest allowed price: it will not fill
+    ticket = {"code": "005930", "side": "buy", "qty": 1, "order_type": "limit",
+              "price": floor, "client_id": "t-2"}  # fmt: skip
+    placed = api.client.post("/api/orders", json=ticket, headers=api.auth())
+    assert placed.status_code == 201, placed.text
+    assert api.client.delete("/api/orders/t-2").status_code == 401
+    cancelled = api.client.delete("/api/orders/t-2", headers=api.auth())
+    assert cancelled.json()["status"] == "cancelled"
+    assert api.client.delete("/api/orders/nope", headers=api.auth()).status_code == 404
+    killed = api.client.post("/api/kill", json={"on": True}, headers=api.auth()).json()
+    assert killed["killed"] is True
+    assert api.client.get("/api/kill").json() == {"killed": True, "cancelled": []}
+    blocked = api.client.post(
+        "/api/orders",
+        json={"code": "005930", "side": "buy", "qty": 1, "order_type": "market"},
+        headers=api.auth(),
+    )
+    assert blocked.status_code == 400
+    assert "긴급 정지" in blocked.json()["detail"]
+    api.client.post("/api/kill", json={"on": False}, headers=api.auth())
+    assert api.client.get("/api/account").json()["killed"] is False
+    assert api.client.get("/api/positions").json() == []

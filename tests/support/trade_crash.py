@@ -1,0 +1,80 @@
+"""A trading process that dies (SIGKILL) at a chosen point, for the crash tests.
+
+usage: trade_crash.py HOME MODE — MODE is one of
+  after_record  the order is in the store, the broker call has not been made
+  after_send    the broker accepted the order, the answer never came back
+  after_fill    the broker filled the order, the fill was not stored yet
+The broker and store are wrapped through their public interfaces; nothing in stocklab
+knows about crashing.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from stocklab.config import load_settings
+from stocklab.model import KST, OrderRequest, OrderType, Side
+from stocklab.store import open_store
+from stocklab.trading.session import open_manager
+
+SUBMIT_AT = datetime(2024, 11, 15, 10, 0, 30, tzinfo=KST)
+FILL_BY = datetime(2024, 11, 15, 10, 20, 30, tzinfo=KST)
+REQUEST = OrderRequest(
+    client_id="crash-1", account_id="paper", code="005930", side=Side.BUY, qty=5,
+    order_type=OrderType.MARKET,
+)  # fmt: skip
+
+
+def die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+class Wrapped:
+    """Everything passes through to `inner` except the one call that dies."""
+
+    def __init__(self, inner: Any, name: str, before: bool) -> None:
+        self._inner, self._name, self._before = inner, name, before
+
+    def __getattr__(self, attr: str) -> Any:
+        value = getattr(self._inner, attr)
+        if attr != self._name:
+            return value
+
+        def dying(*args: Any, **kwargs: Any) -> Any:
+            if self._before:
+                die()
+            value(*args, **kwargs)
+            die()
+
+        return dying
+
+
+def settings_for(home: Path) -> Any:
+    return load_settings(home=home, sim_codes=40, sim_start=date(2024, 6, 3))
+
+
+def main(home: Path, mode: str) -> None:
+    clock = {"now": SUBMIT_AT}
+    settings = settings_for(home)
+    store = open_store(settings.store_url)
+    manager = open_manager(settings, store, now=lambda: clock["now"])
+    manager.account()
+    if mode == "after_record":
+        manager.broker = Wrapped(manager.broker, "place", before=True)
+    elif mode == "after_send":
+        manager.broker = Wrapped(manager.broker, "place", before=False)
+    manager.submit(REQUEST)
+    if mode == "after_fill":
+        manager.store = Wrapped(store, "apply_fill", before=True)
+        clock["now"] = FILL_BY
+        manager.reconcile()
+    raise SystemExit(f"{mode}: the process should have died by now")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]), sys.argv[2])

@@ -1,0 +1,112 @@
+"""Crash tests: a trading process SIGKILLed after recording an order, after sending it,
+and after a fill arrived; on restart the store and the broker agree and no order exists
+twice."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from stocklab.jobs.runner import run_job
+from stocklab.model import OrderStatus
+from stocklab.store import open_store
+from stocklab.trading.orders import OrderManager
+from stocklab.trading.session import open_manager
+from tests.support.trade_crash import FILL_BY, SUBMIT_AT, settings_for
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def crash(home: Path, mode: str) -> None:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "src")])}
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.support.trade_crash", str(home), mode],
+        env=env, capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )  # fmt: skip
+    assert done.returncode == -signal.SIGKILL, done.stderr
+
+
+def assert_agree(manager: OrderManager) -> None:
+    """Every broker order has exactly one store order, with the same fills; books match."""
+    broker_orders = manager.broker.orders()
+    store_orders = manager.store.list_orders(manager.account_id, limit=1000)
+    by_broker = {o.broker_order_id: o for o in store_orders if o.broker_order_id}
+    assert len(by_broker) == len([o for o in store_orders if o.broker_order_id])
+    assert {b.broker_order_id for b in broker_orders} == set(by_broker)
+    for b in broker_orders:
+        assert by_broker[b.broker_order_id].filled_qty == b.filled_qty
+    assert len({o.client_id for o in store_orders}) == len(store_orders)
+    held = {h.code: h.qty for h in manager.broker.holdings()}
+    stored = {p.code: p.qty for p in manager.store.list_positions(manager.account_id) if p.qty}
+    assert stored == held
+    account = manager.store.get_account(manager.account_id)
+    assert account is not None
+    assert account.cash == manager.broker.balance().cash
+    fills = manager.store.list_fills(manager.account_id)
+    assert {f.fill_id for f in fills} == {f.fill_id for f in manager.broker.fills()}
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    home = tmp_path / "home"
+    assert run_job("collect_codes", settings=settings_for(home), interactive=False).error is None
+    return home
+
+
+def restarted(home: Path, at: object) -> OrderManager:
+    settings = settings_for(home)
+    return open_manager(settings, open_store(settings.store_url), now=lambda: at)
+
+
+def test_killed_after_recording_before_sending(home: Path) -> None:
+    crash(home, "after_record")
+    manager = restarted(home, SUBMIT_AT + timedelta(seconds=40))
+    order = manager.store.get_order("crash-1")
+    assert order is not None
+    assert (order.status, order.broker_order_id) == (OrderStatus.SUBMITTED, None)
+    assert manager.broker.orders() == []
+    report = manager.reconcile()
+    assert report.resent == ["crash-1"]
+    assert len(manager.broker.orders()) == 1
+    manager.reconcile()
+    assert len(manager.broker.orders()) == 1  # sent exactly once
+    assert_agree(manager)
+
+
+def test_killed_after_sending_before_the_answer(home: Path) -> None:
+    crash(home, "after_send")
+    manager = restarted(home, SUBMIT_AT + timedelta(seconds=40))
+    order = manager.store.get_order("crash-1")
+    assert order is not None
+    assert (order.status, order.broker_order_id) == (OrderStatus.SUBMITTED, None)
+    assert len(manager.broker.orders()) == 1
+    report = manager.reconcile()
+    assert report.matched == ["crash-1"]
+    assert len(manager.broker.orders()) == 1  # matched, not resent
+    assert (
+        manager.store.get_order("crash-1").broker_order_id
+        == manager.broker.orders()[0].broker_order_id
+    )
+    assert_agree(manager)
+
+
+def test_killed_after_a_fill_arrived_before_it_was_stored(home: Path) -> None:
+    crash(home, "after_fill")
+    manager = restarted(home, FILL_BY)
+    assert manager.store.list_fills(manager.account_id) == []
+    assert manager.broker.fills()
+    report = manager.reconcile()
+    assert report.fills
+    order = manager.store.get_order("crash-1")
+    assert order is not None
+    assert order.status is OrderStatus.FILLED
+    assert_agree(manager)
+    again = manager.reconcile()
+    assert again.fills == []  # recorded once
+    assert_agree(manager)

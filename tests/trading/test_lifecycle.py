@@ -1,0 +1,52 @@
+"""The order lifecycle table allows exactly the moves it lists."""
+
+from __future__ import annotations
+
+import pytest
+
+from stocklab.model import OrderStatus as S
+from stocklab.trading.lifecycle import TRANSITIONS, IllegalTransition, advance, from_broker
+
+
+@pytest.mark.parametrize(
+    ("path"),
+    [
+        [S.NEW, S.SUBMITTED, S.ACCEPTED, S.PARTIALLY_FILLED, S.FILLED],
+        [S.NEW, S.SUBMITTED, S.REJECTED],
+        [S.NEW, S.SUBMITTED, S.ACCEPTED, S.CANCEL_REQUESTED, S.CANCELLED],
+        [S.NEW, S.SUBMITTED, S.ACCEPTED, S.CANCEL_REQUESTED, S.FILLED],  # cancel came too late
+        [S.NEW, S.SUBMITTED, S.ACCEPTED, S.EXPIRED],
+        [S.NEW, S.CANCELLED],
+    ],
+)
+def test_real_paths_are_allowed(path: list[S]) -> None:
+    status = path[0]
+    for nxt in path[1:]:
+        status = advance(status, nxt)
+    assert status is path[-1]
+
+
+@pytest.mark.parametrize(
+    ("current", "target"),
+    [
+        (S.FILLED, S.CANCELLED),
+        (S.CANCELLED, S.ACCEPTED),
+        (S.REJECTED, S.SUBMITTED),
+        (S.EXPIRED, S.FILLED),
+        (S.NEW, S.FILLED),
+        (S.ACCEPTED, S.SUBMITTED),
+    ],
+)
+def test_impossible_moves_are_refused(current: S, target: S) -> None:
+    with pytest.raises(IllegalTransition, match=current.value):
+        advance(current, target)
+
+
+def test_final_states_are_final_and_every_status_is_in_the_table() -> None:
+    assert set(TRANSITIONS) == set(S)
+    for final in (S.FILLED, S.CANCELLED, S.REJECTED, S.EXPIRED):
+        assert TRANSITIONS[final] == frozenset()
+        assert not final.is_open
+    assert from_broker("partially_filled") is S.PARTIALLY_FILLED
+    with pytest.raises(ValueError, match="브로커"):
+        from_broker("접수")
