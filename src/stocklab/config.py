@@ -105,6 +105,7 @@ class Settings(BaseSettings):
     ls_appsecret: SecretStr | None = None
     ls_base_url: str = "https://openapi.ls-sec.co.kr:8080"
     ls_corporate: bool = False
+    ls_paper: bool = Field(default=False, description="LS 앱 키가 모의투자 키인가")
     datagokr_key: SecretStr | None = None
     datagokr_base_url: str = "https://apis.data.go.kr/1160100/service"
     naver_base_url: str = "https://finance.naver.com"
@@ -238,6 +239,7 @@ _ALLOWED: dict[str, str] = {
     "naver_base_url": "https://로 시작하는 주소",
     "naver_chart_url": "https://로 시작하는 주소",
     "ls_corporate": "true 또는 false",
+    "ls_paper": "true 또는 false",
     "sim_seed": "0 이상의 정수",
     "sim_codes": "10 이상 5,000 이하의 정수",
     "sim_start": "YYYY-MM-DD 날짜",

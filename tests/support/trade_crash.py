@@ -1,9 +1,15 @@
 """A trading process that dies (SIGKILL) at a chosen point, for the crash tests.
 
-usage: trade_crash.py HOME MODE — MODE is one of
+usage: trade_crash.py HOME MODE [paper|ls] — MODE is one of
   after_record  the order is in the store, the broker call has not been made
   after_send    the broker accepted the order, the answer never came back
-  after_fill    the broker filled the order, the fill was not stored yet
+  after_fill    the broker filled the order, the fill was not stored yet (paper: the
+                simulator fills it; LS: use `submit`, fill it on the test server, then
+                `die_on_fill`)
+  submit        place the order and exit normally
+  die_on_fill   reconcile, dying when the first fill is about to be stored
+With `ls` the orders go through `LsBroker` to the LS test server named by the
+STOCKLAB_LS_* variables.
 The broker and store are wrapped through their public interfaces; nothing in stocklab
 knows about crashing.
 """
@@ -58,17 +64,23 @@ def settings_for(home: Path) -> Any:
     return load_settings(home=home, sim_codes=40, sim_start=date(2024, 6, 3))
 
 
-def main(home: Path, mode: str) -> None:
-    clock = {"now": SUBMIT_AT}
+def main(home: Path, mode: str, broker: str = "paper") -> None:
+    clock = {"now": FILL_BY if mode == "die_on_fill" else SUBMIT_AT}
     settings = settings_for(home)
     store = open_store(settings.store_url)
-    manager = open_manager(settings, store, now=lambda: clock["now"])
+    manager = open_manager(settings, store, live=broker == "ls", now=lambda: clock["now"])
     manager.account()
+    if mode == "die_on_fill":
+        manager.store = Wrapped(store, "apply_fill", before=True)
+        manager.reconcile()
+        raise SystemExit("die_on_fill: no fill to store")
     if mode == "after_record":
         manager.broker = Wrapped(manager.broker, "place", before=True)
     elif mode == "after_send":
         manager.broker = Wrapped(manager.broker, "place", before=False)
     manager.submit(REQUEST)
+    if mode == "submit":
+        return
     if mode == "after_fill":
         manager.store = Wrapped(store, "apply_fill", before=True)
         clock["now"] = FILL_BY
@@ -77,4 +89,4 @@ def main(home: Path, mode: str) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), sys.argv[2])
+    main(Path(sys.argv[1]), *sys.argv[2:])

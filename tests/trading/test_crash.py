@@ -8,28 +8,30 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from stocklab.jobs.runner import run_job
-from stocklab.model import OrderStatus
+from stocklab.model import Order, OrderStatus
 from stocklab.store import open_store
 from stocklab.trading.orders import OrderManager
 from stocklab.trading.session import open_manager
+from tests.support.ls_server import APPKEY, APPSECRET, LsTestServer, serve
 from tests.support.trade_crash import FILL_BY, SUBMIT_AT, settings_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def crash(home: Path, mode: str) -> None:
+def crash(home: Path, mode: str, broker: str = "paper", code: int = -signal.SIGKILL) -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "src")])}
     done = subprocess.run(
-        [sys.executable, "-m", "tests.support.trade_crash", str(home), mode],
+        [sys.executable, "-m", "tests.support.trade_crash", str(home), mode, broker],
         env=env, capture_output=True, text=True, timeout=120, cwd=ROOT,
     )  # fmt: skip
-    assert done.returncode == -signal.SIGKILL, done.stderr
+    assert done.returncode == code, done.stderr
 
 
 def assert_agree(manager: OrderManager) -> None:
@@ -59,9 +61,9 @@ def home(tmp_path: Path) -> Path:
     return home
 
 
-def restarted(home: Path, at: object) -> OrderManager:
+def restarted(home: Path, at: object, live: bool = False) -> OrderManager:
     settings = settings_for(home)
-    return open_manager(settings, open_store(settings.store_url), now=lambda: at)
+    return open_manager(settings, open_store(settings.store_url), live=live, now=lambda: at)
 
 
 def test_killed_after_recording_before_sending(home: Path) -> None:
@@ -110,3 +112,57 @@ def test_killed_after_a_fill_arrived_before_it_was_stored(home: Path) -> None:
     again = manager.reconcile()
     assert again.fills == []  # recorded once
     assert_agree(manager)
+
+
+# -- the same three crashes with orders going to the LS test server ---------------------
+
+
+@pytest.fixture
+def ls_home(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, LsTestServer]]:
+    with serve() as server:
+        monkeypatch.setenv("STOCKLAB_LS_APPKEY", APPKEY)
+        monkeypatch.setenv("STOCKLAB_LS_APPSECRET", APPSECRET)
+        monkeypatch.setenv("STOCKLAB_LS_BASE_URL", server.base_url)
+        yield home, server
+
+
+def test_ls_killed_after_recording_before_sending(ls_home: tuple[Path, LsTestServer]) -> None:
+    home, server = ls_home
+    crash(home, "after_record", "ls")
+    assert server.seen("CSPAT00601") == []
+    manager = restarted(home, SUBMIT_AT + timedelta(seconds=40), live=True)
+    assert manager.reconcile().resent == ["crash-1"]
+    manager.reconcile()
+    assert len(server.seen("CSPAT00601")) == 1
+    assert_agree(manager)
+
+
+def test_ls_killed_after_sending_before_the_answer(ls_home: tuple[Path, LsTestServer]) -> None:
+    home, server = ls_home
+    crash(home, "after_send", "ls")
+    manager = restarted(home, SUBMIT_AT + timedelta(seconds=40), live=True)
+    assert manager.reconcile().matched == ["crash-1"]
+    assert len(server.seen("CSPAT00601")) == 1  # found through t0425, never resent
+    assert_agree(manager)
+
+
+def test_ls_killed_after_a_fill_arrived(ls_home: tuple[Path, LsTestServer]) -> None:
+    home, server = ls_home
+    crash(home, "submit", "ls", code=0)
+    ordno = int(manager_order(home).broker_order_id or 0)
+    server.fill(ordno, 5, 70_000)
+    crash(home, "die_on_fill", "ls")
+    manager = restarted(home, FILL_BY, live=True)
+    assert manager.store.list_fills(manager.account_id) == []
+    assert manager.reconcile().fills
+    order = manager.store.get_order("crash-1")
+    assert order is not None
+    assert (order.status, order.filled_qty) == (OrderStatus.FILLED, 5)
+    assert_agree(manager)
+
+
+def manager_order(home: Path) -> Order:
+    settings = settings_for(home)
+    order = open_store(settings.store_url).get_order("crash-1")
+    assert order is not None
+    return order

@@ -98,6 +98,9 @@ class Broker(Protocol):
 
     name: str
     live: bool
+    cumulative_fills: bool
+    """False: every fill is one execution. True: a fill covers the order's filled quantity so
+    far at its average price (a later, larger one supersedes it) — LS's t0425 reports that."""
 
     def place(self, request: OrderRequest) -> Placed: ...
 

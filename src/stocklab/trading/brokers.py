@@ -44,4 +44,4 @@ def open_broker(
         )
     from stocklab.agent.ls.broker import LsBroker
 
-    return LsBroker.from_settings(settings, paper=False, now=now)
+    return LsBroker.from_settings(settings, paper=settings.ls_paper, now=now)

@@ -26,6 +26,7 @@ from pathlib import Path
 from stocklab.agent.base import MarketData, RateLimited, SourceError
 from stocklab.agent.broker import Broker, BrokerFill, BrokerOrder, BrokerRejected, OrderUnknown
 from stocklab.krx import is_trading_day, market_status
+from stocklab.krx.fills import FillModel
 from stocklab.model import (
     KST,
     Account,
@@ -80,9 +81,11 @@ class OrderManager:
         home: Path,
         *,
         limits: risk.Limits | None = None,
+        model: FillModel | None = None,
         now: Callable[[], datetime] = now_kst,
     ) -> None:
         self.store = store
+        self.model = model or FillModel()
         self.broker = broker
         self.account_id = account_id
         self.market = market
@@ -327,7 +330,10 @@ class OrderManager:
             for o in self.store.list_orders(self.account_id, limit=MAX_LIMIT)
             if o.broker_order_id
         }
-        for fill in sorted(self.broker.fills(), key=lambda f: (f.at, f.fill_id)):
+        fills = self.broker.fills()
+        if getattr(self.broker, "cumulative_fills", False):
+            fills = self._increments(fills, by_broker, known)
+        for fill in sorted(fills, key=lambda f: (f.at, f.fill_id)):
             if fill.fill_id in known:
                 continue
             order = by_broker.get(fill.broker_order_id)
@@ -336,6 +342,50 @@ class OrderManager:
                 continue
             self._record_fill(order.client_id, fill)
             report.fills.append(fill.fill_id)
+
+    def _increments(
+        self, fills: list[BrokerFill], by_broker: dict[str, Order], known: set[str]
+    ) -> list[BrokerFill]:
+        """Cumulative fills (filled quantity so far at its average price) as executions:
+        the increase over what the store holds, priced so the amounts add up, with the
+        fees of the shared cost model (the broker does not report them per order)."""
+        latest: dict[str, BrokerFill] = {}
+        for f in fills:
+            if f.qty > latest.get(f.broker_order_id, f).qty or f.broker_order_id not in latest:
+                latest[f.broker_order_id] = f
+        out = []
+        for broker_id, f in latest.items():
+            order = by_broker.get(broker_id)
+            if order is None or f.fill_id in known:
+                out.append(f)
+                continue
+            qty = f.qty - order.filled_qty
+            if qty <= 0:
+                continue
+            amount = max(f.price * f.qty - order.filled_amount, qty)
+            price = max(round(amount / qty), 1)
+            inst = self.store.get_instrument(f.code)
+            costs = (
+                self.model.costs(
+                    f.side, price * qty, f.at.astimezone(KST).date(), inst.market, inst.kind
+                )
+                if inst
+                else None
+            )
+            out.append(
+                BrokerFill(
+                    fill_id=f.fill_id,
+                    broker_order_id=broker_id,
+                    code=f.code,
+                    side=f.side,
+                    qty=qty,
+                    price=price,
+                    at=f.at,
+                    commission=costs.commission if costs else 0,
+                    tax=costs.tax if costs else 0,
+                )
+            )
+        return out
 
     def _record_fill(self, client_id: str, fill: BrokerFill) -> None:
         """Fill, order, position and cash in one atomic store write (retried on a race)."""

@@ -11,6 +11,7 @@ from datetime import datetime
 from stocklab.agent.base import MarketData
 from stocklab.agent.sources import open_source
 from stocklab.config import Settings
+from stocklab.krx.fills import FillModel
 from stocklab.store import Store
 from stocklab.trading.brokers import limits_from, open_broker
 from stocklab.trading.orders import OrderManager
@@ -35,6 +36,7 @@ def open_manager(
         market,
         settings.home,
         limits=limits_from(settings),
+        model=FillModel(commission_rate=settings.commission_rate),
         now=clock,
     )
 

@@ -10,10 +10,17 @@ ways a call can go wrong into the typed errors of `stocklab.agent.base`:
 | `IGW00201` (usually HTTP 500)                | back off and retry, then `RateLimited`        |
 | `IGW00121`                                   | re-issue the token once, retry once, `AuthError` |
 | `IGW00001` / `IGW00103` / `IGW00105`         | `AuthError` (check the app key and secret)    |
+| any other `IGW` code                         | `MaybeSent`                                   |
 | `01900`                                      | `NotSupported` (not offered in paper trading) |
 | any other `rsp_cd`                           | `TrRefused` (a `BadResponse`)                 |
-| no answer, a timeout, 5xx without a code     | `SourceUnavailable`                           |
+| no connection: nothing was sent              | `SourceUnavailable`                           |
+| sent, then a timeout or a dropped line       | `MaybeSent`                                   |
+| 5xx without a code                           | `MaybeSent`                                   |
 | a body that is not the documented JSON       | `BadResponse`                                 |
+
+`MaybeSent` is a `SourceUnavailable` that matters for orders: the request left this
+machine, so LS may have acted on it. Order calls pass `retries=0`, so an IGW00201 is
+never answered by sending the order again.
 
 The app key, secret and token never appear in logs, exceptions or reprs.
 """
@@ -63,6 +70,10 @@ RETRY_HINT = (
 )
 
 Payload = dict[str, Any]
+
+
+class MaybeSent(SourceUnavailable):
+    """The request went out but no definite answer came back: LS may have acted on it."""
 
 
 class LsClient:
@@ -120,14 +131,22 @@ class LsClient:
     # -- one call -------------------------------------------------------------------
 
     def call(
-        self, tr_cd: str, path: str, body: Payload, *, cont: bool = False, cont_key: str = ""
+        self,
+        tr_cd: str,
+        path: str,
+        body: Payload,
+        *,
+        cont: bool = False,
+        cont_key: str = "",
+        retries: int | None = None,
     ) -> tuple[Payload, httpx.Headers]:
         """One TR call: the answer's JSON body and headers, or a typed error.
 
         `cont`/`cont_key` continue a previous query (`tr_cont: Y` and the key its answer
-        carried). Waits for the TR's rate limit, backs off on IGW00201 and re-issues an
-        expired token once.
+        carried). Waits for the TR's rate limit, backs off on IGW00201 up to `retries`
+        times (default: the client's; orders pass 0) and re-issues an expired token once.
         """
+        retries = self.retries if retries is None else retries
         if self._auth_broken:
             raise AuthError(
                 "LS증권이 새로 발급한 토큰도 거절해 더 호출하지 않습니다",
@@ -146,7 +165,7 @@ class LsClient:
             )
             if code == RATE_LIMITED:
                 delay = self.backoff * 2**attempt
-                if attempt >= self.retries:
+                if attempt >= retries:
                     raise RateLimited(
                         f"LS증권 {tr_cd} 호출이 {attempt + 1}번 연속 한도 초과(IGW00201)로 "
                         "거절되었습니다",
@@ -197,13 +216,19 @@ class LsClient:
             headers["mac_address"] = self._mac
         try:
             return self._http.post(path, json=body, headers=headers)
-        except httpx.TimeoutException:
-            raise SourceUnavailable(
+        except (httpx.ReadTimeout, httpx.WriteTimeout):
+            raise MaybeSent(
                 f"LS증권 {tr_cd} 응답이 제한 시간 안에 오지 않았습니다",
                 hint="잠시 후 다시 시도하세요 (주문이었다면 다시 보내기 전에 체결내역을 보세요)",
                 source="ls",
             ) from None
-        except httpx.HTTPError as exc:
+        except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError) as exc:
+            raise MaybeSent(
+                f"LS증권 {tr_cd} 요청 뒤 연결이 끊겼습니다 ({type(exc).__name__})",
+                hint="잠시 후 다시 시도하세요 (주문이었다면 다시 보내기 전에 체결내역을 보세요)",
+                source="ls",
+            ) from None
+        except httpx.HTTPError as exc:  # connect errors and timeouts: nothing was sent
             raise SourceUnavailable(
                 f"LS증권 서버에 연결하지 못했습니다 ({type(exc).__name__})",
                 hint="네트워크와 STOCKLAB_LS_BASE_URL을 확인하고 잠시 후 다시 시도하세요",
@@ -227,9 +252,9 @@ class LsClient:
         back at a page already asked for ends the query with `BadResponse`, not a loop.
         """
         request = copy.deepcopy(body)
-        in_block = request.get(f"{tr_cd}InBlock")
+        in_block = request.get(f"{tr_cd}InBlock", request.get(f"{tr_cd}InBlock1"))
         if not isinstance(in_block, dict):
-            raise ValueError(f"{tr_cd} 요청 본문에 {tr_cd}InBlock 객체가 필요합니다")
+            raise ValueError(f"{tr_cd} 요청 본문에 {tr_cd}InBlock(1) 객체가 필요합니다")
         cont, key = False, ""
         asked: set[tuple[str, ...]] = set()
         for _ in range(limit):
@@ -252,7 +277,7 @@ def _judge(tr_cd: str, response: httpx.Response, payload: Payload | None, code: 
     status = response.status_code
     if payload is None:
         if status >= 500:
-            raise SourceUnavailable(
+            raise MaybeSent(
                 f"LS증권 서버가 {tr_cd}에 응답하지 못했습니다 (HTTP {status})",
                 hint="LS증권 서버 점검 중일 수 있습니다. 잠시 후 다시 시도하세요",
                 source="ls",
@@ -264,7 +289,7 @@ def _judge(tr_cd: str, response: httpx.Response, payload: Payload | None, code: 
             f"LS증권이 호출을 거절했습니다: [{code}] {message}", hint=KEY_HINT, source="ls"
         )
     if code.startswith("IGW") or (not code and status >= 500):
-        raise SourceUnavailable(
+        raise MaybeSent(
             f"LS증권 게이트웨이가 {tr_cd}를 처리하지 못했습니다: [{code or status}] {message}",
             hint="잠시 후 다시 시도하고, 계속되면 LS증권 OPEN API 공지를 확인하세요",
             source="ls",

@@ -64,6 +64,7 @@ class PaperBroker:
 
     name = SOURCE
     live = False
+    cumulative_fills = False
 
     def __init__(
         self,
