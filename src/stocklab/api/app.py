@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from stocklab import __version__
 from stocklab.api import errors
 from stocklab.api.auth import ensure_token, require_token
-from stocklab.api.routes import codes, jobs, system, trading
+from stocklab.api.routes import backtests, codes, jobs, system, trading
 from stocklab.config import Settings
 from stocklab.jobs.runner import new_run_id
 from stocklab.store import open_store
@@ -29,21 +29,28 @@ WEB_DIST = Path(__file__).resolve().parents[3] / "web" / "dist"
 """Where `npm run build` puts the web client (a source checkout)."""
 
 
-def _launcher(app: FastAPI, settings: Settings) -> Callable[[str], str]:
+def _launcher(app: FastAPI, settings: Settings) -> Callable[..., str]:
     """How "run now" starts a job: through the scheduler when it lives here, else a thread
-    that runs it in a child process exactly as the scheduler would."""
+    that runs it in a child process exactly as the scheduler would. A run with its own
+    arguments (a backtest) always takes the thread, since the scheduler runs a job with its
+    configured arguments; it is still one of the scheduler's children, stopped with it."""
 
-    def launch(name: str) -> str:
+    def launch(name: str, args: dict[str, Any] | None = None) -> str:
         scheduler: Scheduler | None = app.state.scheduler
-        if scheduler is not None:
+        if scheduler is not None and args is None:
             return scheduler.run_once(name, trigger="api")
         from stocklab.scheduler.process import run_in_process
 
         run_id = new_run_id(name)
         thread = threading.Thread(
             target=run_in_process,
-            args=(settings, name),
-            kwargs={"trigger": "api", "run_id": run_id, "timeout": 3600},
+            args=(settings, name, args),
+            kwargs={
+                "trigger": "api",
+                "run_id": run_id,
+                "timeout": 3600,
+                "children": scheduler.children if scheduler is not None else None,
+            },
             daemon=True,
         )
         thread.start()
@@ -94,6 +101,8 @@ def create_app(
     app.include_router(jobs.write_router, dependencies=writes)
     app.include_router(trading.read_router, dependencies=reads)
     app.include_router(trading.write_router, dependencies=writes)
+    app.include_router(backtests.read_router, dependencies=reads)
+    app.include_router(backtests.write_router, dependencies=writes)
     if web_dist is not None and (web_dist / "index.html").is_file():
         _serve_web(app, web_dist)
     return app

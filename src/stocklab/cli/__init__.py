@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from stocklab import __version__
+from stocklab.cli.backtest import backtest_app
 from stocklab.cli.collect import collect_app
 from stocklab.cli.common import err_console, settings
 from stocklab.cli.jobs import jobs_app, schedule_app
@@ -36,6 +37,7 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(schedule_app, name="schedule")
 app.add_typer(trade_app, name="trade")
 app.add_typer(orders_app, name="orders")
+app.add_typer(backtest_app, name="backtest")
 app.command()(up)
 
 

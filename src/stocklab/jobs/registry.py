@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from stocklab.jobs import collect, trade
+from stocklab.jobs import backtest, collect, trade
 from stocklab.jobs.context import JobContext
 
 
@@ -46,6 +46,7 @@ JOBS: dict[str, Job] = {
             "수급·신용·공매도 수집 (flows)",
             trading_days_only=True,
         ),
+        Job("backtest", backtest.backtest, "백테스트 (전략을 저장된 과거 봉으로 실행)"),
         Job("trade", trade.trade, "매매 주기 (전략 신호 → 주문)", trading_days_only=True),
         Job("reconcile", trade.reconcile, "주문·체결·잔고 대사", trading_days_only=True),
     )
