@@ -21,6 +21,7 @@ from stocklab.krx.fills import (
     fee,
     fillable,
     match_price,
+    match_stop,
     rate_units,
 )
 from stocklab.model import Market, OrderType, SecurityKind, Side
@@ -70,6 +71,15 @@ def test_the_compiled_core_is_the_same_function() -> None:
     for args in [(BUY, LIMIT, 9_900, 10_000, 10_300, 9_800), (SELL, MARKET, 0, 5, 6, 4)]:
         assert compiled(*args) == match_price(*args)
     assert cap(1_000, 5_000, 1_000, 100) == fillable(1_000, 5_000, 1_000, 100) == 400
+
+
+def test_stops_trigger_at_the_stop_or_the_gap() -> None:
+    assert match_stop(SELL, 9_900, 10_000, 10_300, 9_800) == 9_900
+    assert match_stop(SELL, 10_100, 10_000, 10_300, 9_800) == 10_000  # opened below it
+    assert match_stop(SELL, 9_700, 10_000, 10_300, 9_800) == 0
+    assert match_stop(BUY, 10_200, 10_000, 10_300, 9_800) == 10_200
+    assert match_stop(BUY, 9_900, 10_000, 10_300, 9_800) == 10_000  # opened above it
+    assert numba.njit(match_stop)(SELL, 9_900, 10_000, 10_300, 9_800) == 9_900
 
 
 def test_volume_caps_and_fees() -> None:

@@ -71,6 +71,7 @@ from stocklab.krx import fills as _fills
 
 match_price = numba.njit(cache=True)(_fills.match_price)
 fillable = numba.njit(cache=True)(_fills.fillable)
+match_stop = numba.njit(cache=True)(_fills.match_stop)
 fee = numba.njit(cache=True)(_fills.fee)
 
 RATE_SCALE = _fills.RATE_SCALE
@@ -180,7 +181,7 @@ def _exit_price(target: int, stop: int, o: int, h: int, lo: int) -> tuple[int, i
     if target > 0 and o >= target:
         return match_price(SELL, LIMIT, target, o, h, lo), TAKE_PROFIT
     if stop > 0 and lo <= stop:
-        return min(o, stop), STOP_LOSS
+        return match_stop(SELL, stop, o, h, lo), STOP_LOSS
     if target > 0:
         price = match_price(SELL, LIMIT, target, o, h, lo)
         if price > 0:

@@ -10,8 +10,9 @@ Assumptions (also in the README):
   a signal from a bar's close fills no earlier than the next bar.
 - A market order fills at that bar's open. A limit buy fills at the open if the open is at
   or below its price (the market gapped through it), else at its price if the bar's low
-  reached it, else not at all; a limit sell mirrors this with the high. No fill is ever at
-  a price outside the bar's range [low, high].
+  reached it, else not at all; a limit sell mirrors this with the high. A stop sell
+  triggers when the low reaches the stop and fills at the stop, or at the open after a gap
+  down (a stop buy mirrors it). No fill is ever at a price outside the bar's range.
 - One order takes at most `participation` of a bar's volume (default 10%); the rest waits
   for the next bar. A bar with no volume fills nothing.
 - Commission is `rate` of the traded amount per fill, floored to the won; the securities
@@ -71,6 +72,21 @@ def match_price(side: int, order_type: int, limit: int, open_: int, high: int, l
     if high >= limit:
         return limit
     return 0
+
+
+def match_stop(side: int, stop: int, open_: int, high: int, low: int) -> int:
+    """The price a stop order fills at within one bar, or 0 if the bar does not trigger it.
+
+    A sell stop triggers when the low reaches it and fills at the stop — or at the open
+    when the bar opened through it (a gap down); a buy stop mirrors this with the high.
+    """
+    if side == SELL:
+        if low > stop:
+            return 0
+        return open_ if open_ < stop else stop
+    if high < stop:
+        return 0
+    return open_ if open_ > stop else stop
 
 
 def fillable(remaining: int, volume: int, participation: int, used: int) -> int:
