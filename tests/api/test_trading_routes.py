@@ -25,9 +25,14 @@ def test_orders_need_the_token_and_bad_prices_are_refused_with_the_valid_values(
     assert api.client.post("/api/orders", json=ticket).status_code == 401
     refused = api.client.post("/api/orders", json=ticket, headers=api.auth())
     assert refused.status_code == 400
-    assert "가격제한폭" in refused.json()["detail"] or "호가단위" in refused.json()["detail"]
-    price = api.client.get("/api/codes/005930").status_code
-    assert price == 200
+    body = refused.json()
+    assert body["rule"] == "price"
+    assert "가격제한폭" in body["detail"]
+    quote = api.client.get("/api/codes/005930/quote").json()
+    assert quote["lower"] <= quote["price"] <= quote["upper"]
+    assert quote["tick"] == 50  # 20,000–50,000 KRW band
+    assert quote["source"] == "sim"
+    assert f"{quote['lower']:,}원 ~ {quote['upper']:,}원" in body["detail"]
 
 
 def test_a_market_order_fills_and_shows_in_positions_and_account(api: Api) -> None:

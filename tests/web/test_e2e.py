@@ -1,7 +1,11 @@
 """The web client end to end: `stocklab up` on a fresh data directory filled by the offline
 simulator, and `npm run e2e` driving Debian's chromium against it (web/e2e/run.mjs says
 what it checks). The client is built first when web/dist is missing or older than its
-sources (build.py). Screenshots of each page go to artifacts/e2e/ at the repository root."""
+sources (build.py). Screenshots of each page go to artifacts/e2e/ at the repository root.
+
+The clock is fixed inside the session (Friday 10:30 KST), so orders are accepted: the e2e
+places, lists and cancels them. Being fixed, it never reaches the next minute, so nothing
+fills; an accepted order stays open."""
 
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ from tests.web.build import WEB, npm
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "e2e"
 CHROMIUM = Path("/usr/bin/chromium")
-SIM_NOW = "2024-11-15T16:00:00+09:00"
+SIM_NOW = "2024-11-15T10:30:00+09:00"
 
 pytestmark = [
     pytest.mark.slow,
@@ -66,7 +70,7 @@ def _wait(what: str, check: Callable[[], bool], timeout: float, log: Path) -> No
 
 def _ready(client: httpx.Client) -> bool:
     """Health answers, daily bars are held, and the start-up collection has finished
-    (its last job brings the last session's minute bars, which the e2e charts)."""
+    (its last job brings today's minute bars so far, which the e2e charts)."""
     if client.get("/api/health").status_code != 200:
         return False
     overview = client.get("/api/store/overview").json()
@@ -166,5 +170,11 @@ def test_web_client_in_a_real_browser(server: Server) -> None:
         "03-stock-daily",
         "04-stock-minute",
         "06-jobs-run",
+        "10-stock-ticket-error",
+        "11-stock-ticket-placed",
+        "12-orders-open",
+        "13-orders-cancelled",
+        "14-portfolio",
+        "15-orders-killed",
     ):
         assert page in names, f"no screenshot {page}.png in {ARTIFACTS}"

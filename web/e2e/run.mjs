@@ -1,6 +1,8 @@
 // End-to-end test of the web client in a real browser: Debian's chromium driven by
 // playwright-core (which never downloads a browser), against a running `stocklab up`
-// filled by the simulator (fixed clock 2024-11-15 16:00 KST).
+// filled by the simulator, its clock fixed in the session: Friday 2024-11-15 10:30 KST.
+// Daily bars end on 2024-11-14 (today's is not in yet), minute bars run 09:00–10:29, and
+// orders are accepted; nothing fills, because the clock never reaches the next minute.
 //
 //   STOCKLAB_E2E_URL         base URL of `stocklab up` (required), e.g. http://127.0.0.1:8811
 //   STOCKLAB_E2E_TOKEN_FILE  path of <STOCKLAB_HOME>/api-token (required)
@@ -207,8 +209,8 @@ try {
   await step("dashboard: market status, data held, jobs", async () => {
     await page.goto(`${BASE}/`);
     const market = page.locator(".dash-card", { has: page.getByRole("heading", { name: "장 상태" }) });
-    // SIM_NOW is Friday 2024-11-15 16:00 KST: after hours, next open Monday 09:00 KST.
-    await market.getByText("시간외").waitFor();
+    // SIM_NOW is Friday 2024-11-15 10:30 KST: in the session; the next open is Monday 09:00 KST.
+    await market.getByText("장 중").waitFor();
     await market.getByText("2024-11-18 09:00").waitFor();
     const store = page.locator(".dash-card", { has: page.getByRole("heading", { name: "보유 자료" }) });
     await eventually(async () => /일봉\s+300종목/.test(await store.innerText()), "the store card does not show daily bars for 300 codes");
@@ -270,24 +272,25 @@ try {
     dailyBars = state.bars;
     const px = await expectCandles(page, "daily");
     const readout = page.getByTestId("readout");
-    check(/^2024-11-15/.test(await readout.innerText()), "the readout does not show the last trading day 2024-11-15");
+    // In the session the last daily bar is the previous trading day's.
+    check(/^2024-11-14/.test(await readout.innerText()), "the readout does not show the last daily bar, 2024-11-14");
     // Recent prices: 20 rows, newest first, with thousands separators.
     const recent = page.getByRole("table", { name: "일별 시세" });
     await eventually(async () => (await recent.locator("tbody tr").count()) === 20, "the daily price table has no 20 rows");
-    check((await recent.locator("tbody tr").first().innerText()).startsWith("2024-11-15"), "the price table does not start with the last day");
+    check((await recent.locator("tbody tr").first().innerText()).startsWith("2024-11-14"), "the price table does not start with the last day");
     check(/\d{2},\d{3}/.test(await recent.locator("tbody tr").first().innerText()), "prices lack thousands separators");
     // Investor flows (collected before the run): newest first, signed and coloured.
     const flows = page.getByRole("table", { name: "투자자별 순매수 (주)" });
     await eventually(async () => (await flows.locator("tbody tr").count()) === 20, "the investor flow table has no 20 rows");
     const flowRow = flows.locator("tbody tr").first();
-    check((await flowRow.innerText()).startsWith("2024-11-15"), "the flow table does not start with the last day");
+    check((await flowRow.innerText()).startsWith("2024-11-14"), "the flow table does not start with the last day");
     check((await flowRow.locator("td .rise, td .fall").count()) >= 1, "net buying is not coloured by sign");
     // The crosshair: move over the left part of the pane, the readout follows.
     const box = await chart.boundingBox();
     await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.3);
     await eventually(async () => {
       const text = await readout.innerText();
-      return /^2024-\d\d-\d\d/.test(text) && !text.startsWith("2024-11-15");
+      return /^2024-\d\d-\d\d/.test(text) && !text.startsWith("2024-11-14");
     }, "the crosshair readout did not follow the pointer");
     await page.mouse.move(box.x + box.width * 0.62, box.y + box.height * 0.4);
     await painted(page);
@@ -320,8 +323,8 @@ try {
       return s.timeframe === "1m" && s.bars > 0 && s.bars !== dailyBars ? s : null;
     }, "the chart did not re-render with minute bars");
     const readout = await page.getByTestId("readout").innerText();
-    // The last minute bar of 2024-11-15 starts at 15:30 KST (the closing auction print).
-    check(/^2024-11-15 15:30/.test(readout), `the readout does not show a KST time of day: ${readout.split("\n")[0]}`);
+    // Today's minutes so far: the last complete one at 10:30 KST is the 10:29 bar.
+    check(/^2024-11-15 10:29/.test(readout), `the readout does not show a KST time of day: ${readout.split("\n")[0]}`);
     check(page.url().includes("tf=1m"), "the timeframe is not in the URL");
     const px = await expectCandles(page, "minute");
     await screenshot(page, "04-stock-minute");
@@ -376,7 +379,185 @@ try {
     return second;
   });
 
-  await step("phone width: list, chart and jobs fit 390 px", async () => {
+  // ---- trading (the token is in the session since the jobs steps: no dialog here)
+
+  const won = (n) => n.toLocaleString("en-US");
+  const ticket = page.getByRole("form", { name: "주문하기" });
+  let reference = 0;
+  let band = { lower: 0, upper: 0 };
+
+  await step("order ticket: reference and band agree with the server; an off-tick price is flagged inline", async () => {
+    // The server's own band, from the refusal of a price it cannot accept (1 won): the
+    // client computes its band itself, and the two must be the same.
+    const res = await fetch(`${BASE}/api/orders`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ code: "005930", side: "buy", qty: 1, order_type: "limit", price: 1 }),
+    });
+    const refused = await res.json();
+    check(res.status === 400, `a 1-won order was not refused: ${res.status} ${JSON.stringify(refused)}`);
+    const m = /([\d,]+)원 ~ ([\d,]+)원 \(기준가 ([\d,]+)원\)/.exec(refused.detail ?? "");
+    check(m, `the refusal does not name the band: ${refused.detail}`);
+    const num = (x) => Number(x.replace(/,/g, ""));
+    band = { lower: num(m[1]), upper: num(m[2]) };
+    reference = num(m[3]);
+
+    await page.goto(`${BASE}/stocks/005930`);
+    await ticket.waitFor();
+    const facts = ticket.locator(".ticket-facts");
+    await eventually(
+      async () => (await facts.innerText()).includes(`${won(band.lower)} ~ ${won(band.upper)}`),
+      `the ticket does not show the server's band ${won(band.lower)} ~ ${won(band.upper)}`,
+    );
+    const factsText = await facts.innerText();
+    check(factsText.includes(`${won(reference)}`) && factsText.includes("11-14 종가"), `the ticket does not show the reference ${won(reference)} (11-14 종가): ${factsText}`);
+    const price = ticket.getByLabel("가격", { exact: true });
+    await eventually(async () => /^\d[\d,]*$/.test(await price.inputValue()), "the price did not start at the last price");
+
+    await ticket.getByLabel("수량").fill("10");
+    await price.fill(won(reference + 1));
+    const tickError = ticket.getByText(new RegExp(`^호가단위 [\\d,]+원: ${won(reference)} 또는 [\\d,]+$`));
+    await tickError.waitFor();
+    check((await price.getAttribute("aria-invalid")) === "true", "the off-tick price is not marked invalid");
+    const tickText = await tickError.innerText();
+    await price.fill(won(band.upper + 1000));
+    await ticket.getByText(`가격제한폭 밖입니다: ${won(band.lower)} ~ ${won(band.upper)} (기준가 ${won(reference)})`).waitFor();
+    await screenshot(page, "10-stock-ticket-error");
+    return `server band ${won(band.lower)} ~ ${won(band.upper)} (기준가 ${won(reference)}); inline: ${tickText}`;
+  });
+
+  let limitId = "";
+  let marketId = "";
+  await step("order ticket: a limit buy below the market is accepted and stays open", async () => {
+    const price = ticket.getByLabel("가격", { exact: true });
+    // ▼ from above the band lands on its top; then ten ticks down from the reference.
+    await ticket.getByRole("button", { name: "한 호가 내리기" }).click();
+    check((await price.inputValue()) === won(band.upper), `▼ from above the band did not land on ${won(band.upper)}`);
+    await price.fill(won(reference));
+    for (let i = 0; i < 10; i++) await ticket.getByRole("button", { name: "한 호가 내리기" }).click();
+    const limitPrice = Number((await price.inputValue()).replace(/,/g, ""));
+    check(limitPrice < reference && limitPrice > band.lower, `ten ticks down from ${reference} gave ${limitPrice}`);
+    const costs = await ticket.locator(".ticket-costs").innerText();
+    check(costs.includes(`${won(limitPrice * 10)}원`), `the estimate does not show ${won(limitPrice * 10)}원: ${costs}`);
+    await ticket.getByRole("button", { name: "매수 주문" }).click();
+    const done = ticket.locator(".ticket-done");
+    await done.getByText("주문을 냈습니다").waitFor();
+    limitId = await done.getAttribute("data-client-id");
+    const status = await done.locator("[data-status]").getAttribute("data-status");
+    check(status === "accepted", `the limit order is ${status}, not accepted`);
+    check((await done.innerText()).includes(`매수 지정가 10주 × ${won(limitPrice)}원`), `the summary is wrong: ${await done.innerText()}`);
+    return `${limitId}: 10 × ${won(limitPrice)} ${status}`;
+  });
+
+  await step("order ticket: a market buy is accepted (open: the fixed clock never reaches the next minute)", async () => {
+    await ticket.getByRole("group", { name: "주문 유형" }).getByRole("button", { name: "시장가" }).click();
+    check(await ticket.getByLabel("가격", { exact: true }).isDisabled(), "the price field is not disabled for a market order");
+    await ticket.getByLabel("수량").fill("5");
+    await ticket.getByText("주문금액 (현재가 기준)").waitFor();
+    await ticket.getByRole("button", { name: "매수 주문" }).click();
+    const done = ticket.locator(".ticket-done");
+    await eventually(async () => {
+      const id = await done.getAttribute("data-client-id");
+      return id && id !== limitId ? id : null;
+    }, "the market order was not placed");
+    marketId = await done.getAttribute("data-client-id");
+    const status = await done.locator("[data-status]").getAttribute("data-status");
+    check(status === "accepted", `the market order is ${status}, not accepted`);
+    await screenshot(page, "11-stock-ticket-placed");
+    return `${marketId}: ${status}`;
+  });
+
+  await step("order ticket: a sale of shares not held is refused with the server's reason", async () => {
+    await ticket.getByRole("group", { name: "매매 구분" }).getByRole("button", { name: "매도" }).click();
+    await ticket.getByLabel("수량").fill("1");
+    await ticket.getByRole("button", { name: "매도 주문" }).click();
+    const alert = ticket.getByRole("alert");
+    await alert.waitFor();
+    const text = await alert.innerText();
+    check(text.startsWith("[sellable_qty] 매도가능수량"), `unexpected refusal: ${text}`);
+    return text;
+  });
+
+  await step("orders: both orders open, fills on expand, cancel the limit order", async () => {
+    await ticket.getByRole("group", { name: "매매 구분" }).getByRole("button", { name: "매수" }).click();
+    await page.getByRole("navigation").getByRole("link", { name: "주문" }).click();
+    await page.waitForURL(/\/orders$/);
+    const table = page.getByRole("table", { name: "주문 목록" });
+    const limitRow = table.locator(`tr[data-client-id="${limitId}"]`);
+    const marketRow = table.locator(`tr[data-client-id="${marketId}"]`);
+    await limitRow.waitFor();
+    await marketRow.waitFor();
+    for (const [row, what] of [[limitRow, "limit"], [marketRow, "market"]]) {
+      check((await row.getAttribute("data-status")) === "accepted", `the ${what} order is not open`);
+      const text = await row.innerText();
+      check(text.includes("삼성전자") && text.includes("매수") && text.includes("2024-11-15 10:30:00") && text.includes("접수"), `the ${what} row lacks its facts: ${text}`);
+    }
+    check((await marketRow.innerText()).includes("시장가"), "the market order does not say 시장가");
+    // The refused sale is listed with its reason.
+    const refused = table.locator('tr[data-status="rejected"]', { hasText: "[sellable_qty]" });
+    check((await refused.count()) >= 1, "the refused sale is not listed with its reason");
+
+    await page.getByRole("group", { name: "상태로 거르기" }).getByRole("button", { name: "미체결" }).click();
+    await eventually(async () => (await table.locator('tr[data-status="rejected"]').count()) === 0, "미체결 still lists rejected orders");
+    check((await limitRow.count()) === 1 && (await marketRow.count()) === 1, "미체결 does not list both open orders");
+
+    await marketRow.getByRole("button", { name: /체결 내역$/ }).click();
+    await page.getByText("체결이 없습니다").waitFor();
+    await screenshot(page, "12-orders-open");
+
+    await limitRow.getByRole("button", { name: /주문 취소$/ }).click();
+    await page.locator(".launch-status").getByText("주문을 취소했습니다", { exact: false }).waitFor();
+    // 미체결 no longer lists it; 취소·만료 does, as 취소.
+    await eventually(async () => (await limitRow.count()) === 0, "the cancelled order is still listed as open");
+    await page.getByRole("group", { name: "상태로 거르기" }).getByRole("button", { name: "취소·만료" }).click();
+    await eventually(async () => (await limitRow.count()) === 1 && (await limitRow.getAttribute("data-status")) === "cancelled", "the cancelled order is not under 취소·만료");
+    check((await limitRow.innerText()).includes("취소"), "the cancelled row does not say 취소");
+    await page.getByRole("group", { name: "상태로 거르기" }).getByRole("button", { name: "전체" }).click();
+    await eventually(async () => (await marketRow.getAttribute("data-status")) === "accepted", "the market order is no longer open");
+    await screenshot(page, "13-orders-cancelled");
+    return `${limitId} cancelled; ${marketId} still accepted`;
+  });
+
+  await step("portfolio: account cards", async () => {
+    await page.getByRole("navigation").getByRole("link", { name: "잔고" }).click();
+    await page.waitForURL(/\/portfolio$/);
+    const acct = await (await fetch(`${BASE}/api/account`)).json();
+    const card = (name) => page.getByRole("group", { name });
+    // The open market buy holds cash: less can be ordered than is held.
+    check(acct.orderable < acct.cash, `the open market order holds no cash (${acct.orderable} of ${acct.cash})`);
+    const shows = async (name, value) => (await card(name).innerText()).includes(`${won(value)}원`);
+    // (Cached figures show first and are refreshed on arrival.)
+    await eventually(async () => (await shows("예수금", acct.cash)) && (await shows("주문가능", acct.orderable)) && (await shows("총자산", acct.equity)),
+      `the cards do not show 예수금 ${won(acct.cash)}, 주문가능 ${won(acct.orderable)}, 총자산 ${won(acct.equity)}`);
+    const texts = {};
+    for (const name of ["예수금", "주문가능", "평가금액", "총자산", "오늘 손익"]) texts[name] = (await card(name).innerText()).replace(/\s+/g, " ");
+    await page.getByText("보유 종목이 없습니다").waitFor();
+    await screenshot(page, "14-portfolio");
+    return Object.values(texts).join(" | ");
+  });
+
+  await step("kill switch: on after confirming (cancels the open market order), then off", async () => {
+    await page.getByRole("navigation").getByRole("link", { name: "주문" }).click();
+    const kill = page.locator(".kill-card");
+    await kill.getByText("꺼짐").waitFor();
+    await page.getByRole("button", { name: "긴급 정지 켜기" }).click();
+    const dialog = page.getByRole("dialog", { name: "긴급 정지를 켤까요?" });
+    await dialog.waitFor();
+    check(await dialog.getByRole("checkbox").isChecked(), "cancelling open orders is not the default");
+    await dialog.getByText("미체결 주문도 모두 취소 (1건)").waitFor();
+    await dialog.getByRole("button", { name: "켜기" }).click();
+    await kill.getByText("긴급 정지를 켰습니다. 취소한 주문 1건").waitFor();
+    await kill.getByText("켜짐").waitFor();
+    const marketRow = page.locator(`table.orders tr[data-client-id="${marketId}"]`);
+    await eventually(async () => (await marketRow.getAttribute("data-status")) === "cancelled", "the open market order was not cancelled");
+    await screenshot(page, "15-orders-killed");
+    await page.getByRole("button", { name: "긴급 정지 끄기" }).click();
+    await kill.getByText("꺼짐").waitFor();
+    const state = await (await fetch(`${BASE}/api/kill`)).json();
+    check(state.killed === false, "the kill switch is still on at the server");
+  });
+
+  await step("phone width: list, chart, jobs, orders and portfolio fit 390 px", async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${BASE}/stocks?q=${encodeURIComponent("삼성")}`);
     await page.getByRole("link", { name: "삼성전자", exact: true }).waitFor();
@@ -391,14 +572,24 @@ try {
     await page.getByRole("table", { name: "일정" }).waitFor();
     await noHorizontalScroll(page, "jobs");
     await screenshot(page, "09-phone-jobs");
+    await page.goto(`${BASE}/orders`);
+    await page.locator("table.orders tbody tr[data-client-id]").first().waitFor();
+    await noHorizontalScroll(page, "orders");
+    await screenshot(page, "16-phone-orders");
+    await page.goto(`${BASE}/portfolio`);
+    await page.getByRole("group", { name: "예수금" }).getByText("원", { exact: false }).waitFor();
+    await noHorizontalScroll(page, "portfolio");
+    await screenshot(page, "17-phone-portfolio");
   });
 
   await step("no errors in the browser console", async () => {
-    // The one 401 is the wrong token typed on purpose; anything else is a defect.
-    const provoked = problems.filter((p) => p.includes("status of 401"));
-    const others = problems.filter((p) => !p.includes("status of 401"));
+    // The one 401 is the wrong token typed on purpose, the one 400 the refused sale;
+    // anything else is a defect.
+    const provoked = (status) => problems.filter((p) => p.includes(`status of ${status}`));
+    const others = problems.filter((p) => !p.includes("status of 401") && !p.includes("status of 400"));
     check(others.length === 0, others.join("\n"));
-    check(provoked.length === 1, `expected the one 401 of the wrong token, saw ${provoked.length}`);
+    check(provoked(401).length === 1, `expected the one 401 of the wrong token, saw ${provoked(401).length}`);
+    check(provoked(400).length === 1, `expected the one 400 of the refused sale, saw ${provoked(400).length}`);
   });
 } catch (err) {
   exitCode = 1;

@@ -7,6 +7,8 @@ import { type Lang, LangContext, initialLang, rememberLang } from "./i18n";
 import { DashboardPage } from "./pages/DashboardPage";
 import { JobsPage } from "./pages/JobsPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
+import { OrdersPage } from "./pages/OrdersPage";
+import { PortfolioPage } from "./pages/PortfolioPage";
 import { StockPage } from "./pages/StockPage";
 import { StocksPage } from "./pages/StocksPage";
 
@@ -42,6 +44,8 @@ export function AppRoutes() {
         <Route index element={<DashboardPage />} />
         <Route path="stocks" element={<StocksPage />} />
         <Route path="stocks/:code" element={<StockPage />} />
+        <Route path="orders" element={<OrdersPage />} />
+        <Route path="portfolio" element={<PortfolioPage />} />
         <Route path="jobs" element={<JobsPage />} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>

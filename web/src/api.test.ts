@@ -87,4 +87,29 @@ describe("requests", () => {
     expect(fetchMock).toHaveBeenCalledTimes(2);
     expect(String(fetchMock.mock.calls[1]?.[0])).toContain("offset=5000");
   });
+
+  it("repeats a list parameter and asks for open orders by flag", async () => {
+    const fetchMock = vi.fn().mockImplementation(async () => new Response("[]", { headers: { "content-type": "application/json" } }));
+    vi.stubGlobal("fetch", fetchMock);
+    await api.orders({ status: ["filled", "partially_filled"], limit: 200 });
+    await api.orders({ open: true });
+    expect(fetchMock.mock.calls[0]?.[0]).toBe("/api/orders?status=filled&status=partially_filled&limit=200");
+    expect(fetchMock.mock.calls[1]?.[0]).toBe("/api/orders?open=true");
+  });
+
+  it("sends an order as JSON with the token, and cancels with DELETE", async () => {
+    const fetchMock = vi.fn().mockImplementation(async () => new Response("{}", { status: 201, headers: { "content-type": "application/json" } }));
+    vi.stubGlobal("fetch", fetchMock);
+    await api.placeOrder({ code: "005930", side: "buy", qty: 10, order_type: "limit", price: 70_000 }, "tok-0123456789");
+    let [url, init] = fetchMock.mock.calls[0] as [string, RequestInit];
+    expect(url).toBe("/api/orders");
+    expect(init.method).toBe("POST");
+    expect(JSON.parse(String(init.body))).toEqual({ code: "005930", side: "buy", qty: 10, order_type: "limit", price: 70_000 });
+    expect(init.headers).toMatchObject({ "Content-Type": "application/json", Authorization: "Bearer tok-0123456789" });
+    await api.cancelOrder("web-1:a", "tok-0123456789");
+    [url, init] = fetchMock.mock.calls[1] as [string, RequestInit];
+    expect(url).toBe("/api/orders/web-1%3Aa");
+    expect(init.method).toBe("DELETE");
+    expect(init.body).toBeUndefined();
+  });
 });

@@ -8,6 +8,31 @@ export type Timeframe = "1d" | "1m";
 export type JobStatus = "running" | "succeeded" | "failed" | "timed_out" | "skipped";
 export type MarketPhase = "closed" | "pre_open" | "open" | "closing_auction" | "after_hours";
 export type FlowKind = "investor" | "credit" | "short";
+export type Side = "buy" | "sell";
+export type OrderType = "limit" | "market";
+export type OrderStatus =
+  | "new"
+  | "submitted"
+  | "accepted"
+  | "partially_filled"
+  | "filled"
+  | "cancel_requested"
+  | "cancelled"
+  | "rejected"
+  | "expired";
+
+/** Statuses an order can still leave (it may fill or be cancelled): the server's OPEN set. */
+export const OPEN_STATUSES: readonly OrderStatus[] = [
+  "new",
+  "submitted",
+  "accepted",
+  "partially_filled",
+  "cancel_requested",
+];
+
+export function isOpen(status: OrderStatus): boolean {
+  return OPEN_STATUSES.includes(status);
+}
 
 export interface CodeRow {
   code: string;
@@ -142,6 +167,85 @@ export interface Health {
   scheduler: { alive?: boolean; pid?: number | null; heartbeat?: string | null };
 }
 
+/** Integer KRW throughout. */
+export interface Account {
+  account_id: string;
+  broker: string;
+  /** 예수금 */
+  cash: number;
+  /** 주문가능: cash less what open buy orders hold */
+  orderable: number;
+  /** 총자산: cash + positions_value */
+  equity: number;
+  /** 평가금액 */
+  positions_value: number;
+  day_pnl: number;
+  killed: boolean;
+}
+
+export interface Position {
+  code: string;
+  name: string | null;
+  qty: number;
+  avg_price: number;
+  price: number;
+  value: number;
+  pnl: number;
+  /** basis points: 1% = 100 */
+  pnl_bp: number;
+}
+
+export interface OrderRequest {
+  client_id: string;
+  account_id: string;
+  code: string;
+  side: Side;
+  qty: number;
+  order_type: OrderType;
+  price: number | null;
+}
+
+export interface Order {
+  request: OrderRequest;
+  status: OrderStatus;
+  broker_order_id: string | null;
+  filled_qty: number;
+  filled_amount: number;
+  reason: string | null;
+  created_at: string;
+  updated_at: string;
+  version: number;
+}
+
+export interface Fill {
+  fill_id: string;
+  client_id: string;
+  account_id: string;
+  code: string;
+  side: Side;
+  qty: number;
+  price: number;
+  commission: number;
+  tax: number;
+  ts: string;
+}
+
+/** The body of POST /api/orders; `price` only for limit orders. */
+export interface OrderTicket {
+  code: string;
+  side: Side;
+  qty: number;
+  order_type: OrderType;
+  price?: number;
+  client_id?: string;
+}
+
+export interface KillState {
+  killed: boolean;
+  /** Client ids of the orders cancelled by turning the switch on. */
+  cancelled: string[];
+}
+
 /** Why a request failed: the server said no (`http`), or it could not be reached (`network`). */
 export type ApiErrorKind = "http" | "network";
 
@@ -188,21 +292,24 @@ export async function errorFromResponse(res: Response): Promise<ApiError> {
   return new ApiError("http", res.status, detail, param);
 }
 
-export type Query = Record<string, string | number | undefined | null>;
+export type Query = Record<string, string | number | boolean | readonly string[] | undefined | null>;
 
 function withQuery(path: string, query?: Query): string {
   if (!query) return path;
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) {
-    if (value !== undefined && value !== null && value !== "") params.set(key, String(value));
+    if (Array.isArray(value)) for (const v of value) params.append(key, v); // ?status=a&status=b
+    else if (value !== undefined && value !== null && value !== "") params.set(key, String(value));
   }
   const text = params.toString();
   return text ? `${path}?${text}` : path;
 }
 
 interface RequestOptions {
-  method?: "GET" | "POST";
+  method?: "GET" | "POST" | "DELETE";
   query?: Query;
+  /** Sent as JSON. */
+  body?: unknown;
   signal?: AbortSignal;
   /** Overrides the token kept in the session (used by "run now" right after the dialog). */
   token?: string | null;
@@ -214,13 +321,14 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
   // the session's token costs nothing and makes that mode work too.
   const token = options.token !== undefined ? options.token : readToken();
   if (token) headers.Authorization = `Bearer ${token}`;
+  const init: RequestInit = { method: options.method ?? "GET", headers, signal: options.signal };
+  if (options.body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(options.body);
+  }
   let res: Response;
   try {
-    res = await fetch(withQuery(path, options.query), {
-      method: options.method ?? "GET",
-      headers,
-      signal: options.signal,
-    });
+    res = await fetch(withQuery(path, options.query), init);
   } catch (err) {
     if (err instanceof DOMException && err.name === "AbortError") throw err;
     throw new ApiError("network", 0, null, null);
@@ -255,8 +363,9 @@ export const api = {
   code: (code: string, signal?: AbortSignal) =>
     request<CodeDetail>(`/api/codes/${encodeURIComponent(code)}`, { signal }),
 
-  prices: (code: string, tf: Timeframe, signal?: AbortSignal) =>
-    request<PriceSeries>(`/api/codes/${encodeURIComponent(code)}/prices`, { query: { tf }, signal }),
+  /** Bars of a timeframe; the newest `limit` when given (the server's default: 5,000). */
+  prices: (code: string, tf: Timeframe, signal?: AbortSignal, limit?: number) =>
+    request<PriceSeries>(`/api/codes/${encodeURIComponent(code)}/prices`, { query: { tf, limit }, signal }),
 
   flows: (code: string, kind: FlowKind, limit: number, signal?: AbortSignal) =>
     request<FlowList>(`/api/codes/${encodeURIComponent(code)}/flows`, {
@@ -271,4 +380,29 @@ export const api = {
 
   runJob: (name: string, token: string) =>
     request<RunAccepted>(`/api/jobs/${encodeURIComponent(name)}/run`, { method: "POST", token }),
+
+  account: (signal?: AbortSignal) => request<Account>("/api/account", { signal }),
+  positions: (signal?: AbortSignal) => request<Position[]>("/api/positions", { signal }),
+
+  /** Newest first. `open` asks for the open ones; `status` for any of these statuses. */
+  orders: (query: { status?: readonly OrderStatus[]; open?: boolean; limit?: number }, signal?: AbortSignal) =>
+    request<Order[]>("/api/orders", {
+      query: { status: query.status, open: query.open ? "true" : undefined, limit: query.limit },
+      signal,
+    }),
+
+  /** Oldest first. */
+  fills: (query: { client_id?: string; limit?: number }, signal?: AbortSignal) =>
+    request<Fill[]>("/api/fills", { query, signal }),
+
+  placeOrder: (ticket: OrderTicket, token: string) =>
+    request<Order>("/api/orders", { method: "POST", body: ticket, token }),
+
+  cancelOrder: (clientId: string, token: string) =>
+    request<Order>(`/api/orders/${encodeURIComponent(clientId)}`, { method: "DELETE", token }),
+
+  killState: (signal?: AbortSignal) => request<KillState>("/api/kill", { signal }),
+
+  setKill: (on: boolean, cancelOpen: boolean, token: string) =>
+    request<KillState>("/api/kill", { method: "POST", body: { on, cancel_open: cancelOpen }, token }),
 };

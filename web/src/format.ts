@@ -161,3 +161,17 @@ export function formatRelative(target: number | string | Date, now: number, lang
   if (lang === "ko") return diff >= 0 ? `${span} 후` : `${span} 전`;
   return diff >= 0 ? `in ${span}` : `${span} ago`;
 }
+
+/** An amount of money: "1,234,000원" / "₩1,234,000"; `signed` adds "+" to gains (P&L). */
+export function formatWon(value: number | null | undefined, lang: Lang, signed = false): string {
+  if (value === null || value === undefined || Number.isNaN(value)) return DASH;
+  const sign = value < 0 ? "-" : signed && value > 0 ? "+" : "";
+  const abs = NUMBER.format(Math.abs(value));
+  return lang === "ko" ? `${sign}${abs}원` : `${sign}₩${abs}`;
+}
+
+/** A rate given in basis points, unsigned, two or three decimals: 20 → "0.20%", 1.5 → "0.015%". */
+export function formatBp(bp: number): string {
+  const text = (bp / 100).toFixed(3);
+  return `${text.endsWith("0") ? text.slice(0, -1) : text}%`;
+}

@@ -1,8 +1,17 @@
 // One place for query keys and polling intervals, so pages share cached data
 // (the code list fetched by the Stocks page is the one the Dashboard ranks).
 
-import { QueryClient, useQuery } from "@tanstack/react-query";
-import { ApiError, type FlowKind, type JobStatus, type JobRun, type Timeframe, api } from "./api";
+import { QueryClient, keepPreviousData, useQuery } from "@tanstack/react-query";
+import {
+  ApiError,
+  type FlowKind,
+  type JobRun,
+  type JobStatus,
+  type Order,
+  type OrderStatus,
+  type Timeframe,
+  api,
+} from "./api";
 
 export function makeQueryClient(): QueryClient {
   return new QueryClient({
@@ -27,7 +36,16 @@ export const keys = {
   flows: (code: string, kind: FlowKind) => ["flows", code, kind] as const,
   jobs: ["jobs"] as const,
   runs: (name: string | null, status: JobStatus | null, limit: number) => ["runs", name, status, limit] as const,
+  lastMinute: (code: string) => ["last-minute", code] as const,
+  account: ["account"] as const,
+  positions: ["positions"] as const,
+  orders: (filter: OrderFilter) => ["orders", filter] as const,
+  fills: (clientId: string, filledQty: number) => ["fills", clientId, filledQty] as const,
+  kill: ["kill"] as const,
 };
+
+/** Every query that an order, a cancel or the kill switch changes. */
+export const TRADING_KEYS = [["account"], ["positions"], ["orders"], ["fills"], ["kill"]] as const;
 
 export const useHealth = () =>
   useQuery({ queryKey: keys.health, queryFn: ({ signal }) => api.health(signal), refetchInterval: 30_000 });
@@ -81,3 +99,68 @@ export const useRuns = (name: string | null, status: JobStatus | null, limit = 5
     queryFn: ({ signal }) => api.runs({ name: name ?? undefined, status: status ?? undefined, limit }, signal),
     refetchInterval: (q) => runsInterval(q.state.data, watchRunId),
   });
+
+/** The newest minute bar (today's last trade, once the session has begun): refreshed while open. */
+export const useLastMinute = (code: string, enabled = true) =>
+  useQuery({
+    queryKey: keys.lastMinute(code),
+    queryFn: ({ signal }) => api.prices(code, "1m", signal, 1),
+    enabled,
+    staleTime: 15_000,
+    refetchInterval: 30_000,
+  });
+
+// ---- trading: the account moves with every fill, so these poll every few seconds.
+
+export const TRADING_POLL = 5_000;
+export const ORDERS_POLL = 3_000;
+
+export const useAccount = () =>
+  useQuery({ queryKey: keys.account, queryFn: ({ signal }) => api.account(signal), refetchInterval: TRADING_POLL, staleTime: 2_000 });
+
+export const usePositions = () =>
+  useQuery({
+    queryKey: keys.positions,
+    queryFn: ({ signal }) => api.positions(signal),
+    refetchInterval: TRADING_POLL,
+    staleTime: 2_000,
+  });
+
+/** The 주문 page's status filter: which statuses each choice asks the server for. */
+export type OrderFilter = "all" | "open" | "filled" | "cancelled" | "rejected";
+
+export const ORDER_FILTERS: Record<OrderFilter, { open?: boolean; status?: readonly OrderStatus[] }> = {
+  all: {},
+  open: { open: true },
+  filled: { status: ["filled", "partially_filled"] },
+  cancelled: { status: ["cancelled", "expired"] },
+  rejected: { status: ["rejected"] },
+};
+
+export const ORDER_LIMIT = 200;
+
+export const useOrders = (filter: OrderFilter, enabled = true) =>
+  useQuery({
+    queryKey: keys.orders(filter),
+    queryFn: ({ signal }) => api.orders({ ...ORDER_FILTERS[filter], limit: ORDER_LIMIT }, signal),
+    enabled,
+    // Switching filters keeps the last list on screen until the new one arrives: no flash of empty.
+    placeholderData: keepPreviousData,
+    refetchInterval: ORDERS_POLL,
+    staleTime: 1_000,
+  });
+
+/**
+ * An order's fills. The key holds the filled quantity, so they are fetched again exactly when
+ * the (polled) order says more has filled; the previous list stays on screen meanwhile.
+ */
+export const useFills = (order: Order, enabled: boolean) =>
+  useQuery({
+    queryKey: keys.fills(order.request.client_id, order.filled_qty),
+    queryFn: ({ signal }) => api.fills({ client_id: order.request.client_id }, signal),
+    enabled,
+    placeholderData: keepPreviousData,
+  });
+
+export const useKill = () =>
+  useQuery({ queryKey: keys.kill, queryFn: ({ signal }) => api.killState(signal), refetchInterval: TRADING_POLL });

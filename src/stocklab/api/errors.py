@@ -36,6 +36,14 @@ class BadParam(HTTPException):
         self.param = param
 
 
+class Refused(HTTPException):
+    """A 400 for an order a rule refused: `detail` is the rule's own words, `rule` its name."""
+
+    def __init__(self, rule: str, detail: str) -> None:
+        super().__init__(400, detail=detail)
+        self.rule = rule
+
+
 def problem(
     status: int, detail: str, instance: str, headers: dict[str, str] | None = None, **extra: Any
 ) -> JSONResponse:
@@ -53,7 +61,11 @@ def problem(
 def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        extra = {"param": exc.param} if isinstance(exc, BadParam) else {}
+        extra: dict[str, str] = {}
+        if isinstance(exc, BadParam):
+            extra["param"] = exc.param
+        if isinstance(exc, Refused):
+            extra["rule"] = exc.rule
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"{request.url.path}: 없는 주소입니다 (API 문서: /api/docs)"

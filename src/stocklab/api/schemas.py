@@ -19,6 +19,7 @@ class Problem(BaseModel):
     detail: str
     instance: str
     param: str | None = Field(default=None, description="the parameter at fault, if one is")
+    rule: str | None = Field(default=None, description="for a refused order: the rule's name")
 
 
 def problems(*codes: int) -> dict[int | str, dict[str, Any]]:

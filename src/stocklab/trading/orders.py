@@ -130,10 +130,11 @@ class OrderManager:
             price = quote.price if code == request.code else self.market.quote(code).price
             values[code] = h.qty * price
         held = holdings.get(request.code)
-        recent = [
+        recent = [  # orders that went to the broker (refusals here never left)
             o
             for o in self.store.list_orders(self.account_id, limit=200)
             if o.created_at >= now - timedelta(minutes=1)
+            and (o.status is not OrderStatus.REJECTED or o.broker_order_id)
         ]
         return risk.Snapshot(
             now=now,

@@ -1,5 +1,5 @@
-// The frame of every page: brand, main menu (with room for the trading and backtest
-// pages still to come), the market's phase at a glance, and the language switch.
+// The frame of every page: brand, main menu (with room for the backtest page still to
+// come), the market's phase at a glance, and the language switch.
 
 import { Link, NavLink, Outlet } from "react-router";
 import { type MessageKey, translateOr, useLang, useT } from "../i18n";
@@ -8,10 +8,12 @@ import { useMarketStatus } from "../queries";
 const LINKS: { to: string; key: MessageKey; end?: boolean }[] = [
   { to: "/", key: "nav.dashboard", end: true },
   { to: "/stocks", key: "nav.stocks" },
+  { to: "/orders", key: "nav.orders" },
+  { to: "/portfolio", key: "nav.portfolio" },
   { to: "/jobs", key: "nav.jobs" },
 ];
 
-const LATER: MessageKey[] = ["nav.trading", "nav.backtest"];
+const LATER: MessageKey[] = ["nav.backtest"];
 
 function MarketPill() {
   const t = useT();

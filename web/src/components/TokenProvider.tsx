@@ -2,6 +2,7 @@
 // (kept in the session) or null when cancelled. A 401 handler calls it with the server's message.
 
 import { type ReactNode, createContext, useCallback, useContext, useRef, useState } from "react";
+import { ApiError } from "../api";
 import { clearToken, readToken, saveToken } from "../token";
 import { TokenDialog } from "./TokenDialog";
 
@@ -58,4 +59,21 @@ export function useTokenApi(): TokenApi {
   const ctx = useContext(TokenContext);
   if (!ctx) throw new Error("useTokenApi outside TokenProvider");
   return ctx;
+}
+
+/**
+ * Run an action that needs the token: with the session's token (asking for one the first
+ * time), asking again with the server's message on 401. Null when the dialog is cancelled.
+ */
+export async function withToken<T>(tokens: TokenApi, call: (token: string) => Promise<T>): Promise<T | null> {
+  let token = await tokens.getToken();
+  while (token) {
+    try {
+      return await call(token);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 401)) throw err;
+      token = await tokens.requestToken(err.detail);
+    }
+  }
+  return null;
 }

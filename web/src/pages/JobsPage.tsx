@@ -4,10 +4,10 @@
 
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
-import { ApiError, type JobRun, type JobStatus, type PlannedJob, type RunAccepted, api } from "../api";
+import { type JobRun, type JobStatus, type PlannedJob, type RunAccepted, api } from "../api";
 import { ErrorBox } from "../components/ErrorBox";
 import { StatusBadge } from "../components/StatusBadge";
-import { useTokenApi } from "../components/TokenProvider";
+import { useTokenApi, withToken } from "../components/TokenProvider";
 import {
   formatDuration,
   formatKstDateTime,
@@ -24,18 +24,8 @@ function useRunJob(onLaunched: (run: RunAccepted) => void) {
   const tokens = useTokenApi();
   const client = useQueryClient();
   return useMutation({
-    mutationFn: async (name: string): Promise<RunAccepted | null> => {
-      let token = await tokens.getToken();
-      while (token) {
-        try {
-          return await api.runJob(name, token);
-        } catch (err) {
-          if (!(err instanceof ApiError && err.status === 401)) throw err;
-          token = await tokens.requestToken(err.detail);
-        }
-      }
-      return null; // the user cancelled the dialog
-    },
+    // null: the user cancelled the token dialog
+    mutationFn: (name: string): Promise<RunAccepted | null> => withToken(tokens, (token) => api.runJob(name, token)),
     onSuccess: (run) => {
       if (!run) return;
       onLaunched(run);

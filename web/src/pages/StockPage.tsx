@@ -1,5 +1,6 @@
 // 종목 상세: header with the last close, the chart (timeframe, range, moving averages,
-// crosshair readout), and tables of recent daily prices and investor flows.
+// crosshair readout) beside the order ticket, and tables of recent daily prices and
+// investor flows.
 // Timeframe and range live in the URL so a chart can be linked as seen.
 
 import { useEffect, useMemo, useState } from "react";
@@ -20,6 +21,7 @@ import { Change, Price, Rate } from "../components/Change";
 import { ErrorBox } from "../components/ErrorBox";
 import { Segmented } from "../components/Segmented";
 import { FlowTable } from "../components/FlowTable";
+import { OrderTicket } from "../components/OrderTicket";
 import { PriceTable } from "../components/PriceTable";
 import { changeBp, formatKstDate, formatKstDateTime, formatNumber } from "../format";
 import { type MessageKey, useT } from "../i18n";
@@ -139,69 +141,72 @@ export function StockPage() {
       </p>
       <StockHeader detail={detail.data} daily={daily.data} />
 
-      <div className="card chart-card">
-        <div className="chart-tools">
-          <Segmented<Timeframe>
-            label={t("stock.timeframe")}
-            value={tf}
-            onChange={(v) => setView(v, null)}
-            options={[
-              { value: "1d", label: t("tf.1d") },
-              { value: "1m", label: t("tf.1m") },
-            ]}
-          />
-          <Segmented<RangeKey>
-            label={t("stock.range")}
-            value={range}
-            onChange={(v) => setView(tf, v)}
-            options={RANGES[tf].map((r) => ({ value: r, label: t(`stock.range.${r}` as MessageKey) }))}
-          />
-          <div className="ma-toggles" role="group" aria-label={t("stock.ma")}>
-            {MA_PERIODS.map((p) => (
-              <button
-                key={p}
-                type="button"
-                aria-pressed={maPeriods.includes(p)}
-                className={maPeriods.includes(p) ? "on" : undefined}
-                onClick={() => toggleMa(p)}
-              >
-                <span className="swatch" style={{ background: MA_COLORS[p] }} aria-hidden="true" />
-                MA{p}
-              </button>
-            ))}
-          </div>
-        </div>
-        {series ? (
-          <Readout series={series} index={hover} ma={ma} maPeriods={maPeriods} />
-        ) : (
-          <div className="readout" aria-hidden="true" />
-        )}
-        <div className="chart-box">
-          {series && series.t.length > 0 && (
-            <PriceChart
-              series={series}
-              range={range}
-              maPeriods={maPeriods}
-              lang={t.lang}
-              label={t("stock.chart", { name: name ?? code })}
-              onHover={setHover}
+      <div className="stock-main">
+        <div className="card chart-card">
+          <div className="chart-tools">
+            <Segmented<Timeframe>
+              label={t("stock.timeframe")}
+              value={tf}
+              onChange={(v) => setView(v, null)}
+              options={[
+                { value: "1d", label: t("tf.1d") },
+                { value: "1m", label: t("tf.1m") },
+              ]}
             />
+            <Segmented<RangeKey>
+              label={t("stock.range")}
+              value={range}
+              onChange={(v) => setView(tf, v)}
+              options={RANGES[tf].map((r) => ({ value: r, label: t(`stock.range.${r}` as MessageKey) }))}
+            />
+            <div className="ma-toggles" role="group" aria-label={t("stock.ma")}>
+              {MA_PERIODS.map((p) => (
+                <button
+                  key={p}
+                  type="button"
+                  aria-pressed={maPeriods.includes(p)}
+                  className={maPeriods.includes(p) ? "on" : undefined}
+                  onClick={() => toggleMa(p)}
+                >
+                  <span className="swatch" style={{ background: MA_COLORS[p] }} aria-hidden="true" />
+                  MA{p}
+                </button>
+              ))}
+            </div>
+          </div>
+          {series ? (
+            <Readout series={series} index={hover} ma={ma} maPeriods={maPeriods} />
+          ) : (
+            <div className="readout" aria-hidden="true" />
           )}
-          {active.isError ? (
-            <div className="chart-overlay">
-              <ErrorBox error={active.error} onRetry={() => void active.refetch()} />
-            </div>
-          ) : !series ? (
-            <div className="chart-overlay" aria-busy="true">
-              <span className="muted">{t("common.loading")}</span>
-            </div>
-          ) : series.t.length === 0 ? (
-            <div className="chart-overlay">
-              <span className="muted">{t("stock.noBars")}</span>
-            </div>
-          ) : null}
+          <div className="chart-box">
+            {series && series.t.length > 0 && (
+              <PriceChart
+                series={series}
+                range={range}
+                maPeriods={maPeriods}
+                lang={t.lang}
+                label={t("stock.chart", { name: name ?? code })}
+                onHover={setHover}
+              />
+            )}
+            {active.isError ? (
+              <div className="chart-overlay">
+                <ErrorBox error={active.error} onRetry={() => void active.refetch()} />
+              </div>
+            ) : !series ? (
+              <div className="chart-overlay" aria-busy="true">
+                <span className="muted">{t("common.loading")}</span>
+              </div>
+            ) : series.t.length === 0 ? (
+              <div className="chart-overlay">
+                <span className="muted">{t("stock.noBars")}</span>
+              </div>
+            ) : null}
+          </div>
+          <Coverage detail={detail.data} />
         </div>
-        <Coverage detail={detail.data} />
+        <OrderTicket key={code} code={code} instrument={detail.data?.instrument} daily={daily.data} />
       </div>
 
       <div className="grid-2">

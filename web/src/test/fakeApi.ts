@@ -8,6 +8,8 @@ export interface Call {
   path: string;
   search: URLSearchParams;
   headers: Record<string, string>;
+  /** The JSON body sent, parsed (undefined without one). */
+  body: unknown;
 }
 
 type Handler = (call: Call) => Response | Promise<Response>;
@@ -35,6 +37,7 @@ export function fakeApi(routes: Record<string, Handler>): Call[] {
         path: url.pathname,
         search: url.searchParams,
         headers: (init?.headers ?? {}) as Record<string, string>,
+        body: typeof init?.body === "string" ? (JSON.parse(init.body) as unknown) : undefined,
       };
       calls.push(call);
       const handler = routes[`${call.method} ${call.path}`];

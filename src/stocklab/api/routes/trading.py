@@ -12,10 +12,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel, Field
 
-from stocklab.api.deps import Reader, SettingsDep
-from stocklab.api.errors import BadParam
+from stocklab.api.deps import Code, Reader, SettingsDep
+from stocklab.api.errors import BadParam, Refused
 from stocklab.api.schemas import problems
-from stocklab.model import Fill, Order, OrderRequest, OrderStatus, OrderType, Side, check_code
+from stocklab.krx import price_limits, tick_size
+from stocklab.model import KST, Fill, Order, OrderRequest, OrderStatus, OrderType, Side, check_code
 from stocklab.store import NotFound
 from stocklab.store.base import MAX_LIMIT
 from stocklab.trading import risk
@@ -46,6 +47,7 @@ class AccountOut(BaseModel):
     broker: str
     cash: int
     orderable: int
+    reserved: int = Field(description="예수금 중 미체결 주문에 묶인 금액")
     equity: int
     positions_value: int
     day_pnl: int
@@ -56,6 +58,7 @@ class PositionOut(BaseModel):
     code: str
     name: str | None
     qty: int
+    sellable: int
     avg_price: int
     price: int
     value: int
@@ -95,6 +98,7 @@ def account(request: Request, settings: SettingsDep) -> AccountOut:
         broker=acct.broker,
         cash=balance.cash,
         orderable=balance.orderable,
+        reserved=max(balance.cash - balance.orderable, 0),
         equity=balance.cash + value,
         positions_value=value,
         day_pnl=m.day_pnl(),
@@ -104,6 +108,7 @@ def account(request: Request, settings: SettingsDep) -> AccountOut:
 
 def _positions(m: OrderManager, request: Request) -> list[PositionOut]:
     reader = request.app.state.reader
+    sellable = {h.code: h.sellable for h in m.broker.holdings()}
     out = []
     for p in reader.list_positions(m.account_id):
         if p.qty <= 0:
@@ -117,6 +122,7 @@ def _positions(m: OrderManager, request: Request) -> list[PositionOut]:
                 code=p.code,
                 name=inst.name if inst else None,
                 qty=p.qty,
+                sellable=sellable.get(p.code, 0),
                 avg_price=avg,
                 price=price,
                 value=price * p.qty,
@@ -154,6 +160,47 @@ def fills(
     return reader.list_fills(request.app.state.settings.trading_account, client_id, limit)
 
 
+class QuoteOut(BaseModel):
+    code: str
+    at: datetime
+    price: int
+    reference: int = Field(description="기준가 (전일 종가): 오늘 가격제한폭의 기준")
+    lower: int
+    upper: int
+    tick: int = Field(description="현재가 구간의 호가단위")
+    market: str
+    kind: str
+    volume: int
+    source: str
+
+
+@read_router.get(
+    "/codes/{code}/quote", response_model=QuoteOut, summary="현재가, 기준가, 가격제한폭, 호가단위"
+)
+def quote(code: Code, request: Request) -> QuoteOut:
+    m = manager(request)
+    inst = request.app.state.reader.get_instrument(code)
+    if inst is None:
+        raise NotFound(f"종목 {code}가 없습니다")
+    q = m.market.quote(code)
+    reference = q.prev_close or q.price
+    day = q.ts.astimezone(KST).date()
+    band = price_limits(reference, inst.market, inst.kind, day)
+    return QuoteOut(
+        code=code,
+        at=q.ts,
+        price=q.price,
+        reference=reference,
+        lower=band.lower,
+        upper=band.upper,
+        tick=tick_size(q.price, inst.market, inst.kind, day),
+        market=inst.market.value,
+        kind=inst.kind.value,
+        volume=q.volume,
+        source=q.source,
+    )
+
+
 @read_router.get("/kill", response_model=KillOut, summary="긴급 정지 상태")
 def kill_state(settings: SettingsDep) -> KillOut:
     return KillOut(killed=risk.is_killed(settings.home))
@@ -179,7 +226,11 @@ def place(body: OrderIn, request: Request) -> Order:
         raise BadParam("body", str(exc)) from None
     order = m.submit(req)
     if order.status is OrderStatus.REJECTED:
-        raise BadParam("body", order.reason or "주문이 거절되었습니다")
+        reason = order.reason or "주문이 거절되었습니다"
+        rule = (
+            reason[1 : reason.index("]")] if reason.startswith("[") and "]" in reason else "broker"
+        )
+        raise Refused(rule, reason.split("] ", 1)[-1] if rule != "broker" else reason)
     return order
 
 
