@@ -474,7 +474,7 @@ try {
     const alert = ticket.getByRole("alert");
     await alert.waitFor();
     const text = await alert.innerText();
-    check(text.startsWith("[sellable_qty] 매도가능수량"), `unexpected refusal: ${text}`);
+    check(text.startsWith("매도가능수량"), `unexpected refusal: ${text}`);
     return text;
   });
 
