@@ -31,6 +31,23 @@ MAX_PRICE_CHARTS = 6
 """Price charts drawn (codes with the most trades first)."""
 MAX_TRADE_ROWS = 500
 TRADE_HEAD = ["종목", "진입", "청산", "수량", "매수가", "매도가", "비용", "손익", "사유"]
+
+
+def trade_cells(t: dict[str, Any]) -> list[str]:
+    """One trade as the report's and the CLI's tables show it (columns of TRADE_HEAD)."""
+    return [
+        t["code"],
+        t["entry_at"],
+        t["exit_at"] or "보유 중",
+        f"{t['qty']:,}",
+        f"{t['entry_price']:,}",
+        f"{t['exit_price']:,}" if t["exit_price"] is not None else "-",
+        f"{t['commission'] + t['tax']:,}",
+        f"{t['pnl']:,}",
+        t["reason"],
+    ]
+
+
 _KST_OFFSET = 9 * 3600
 
 STAT_LABELS: dict[str, str] = {
@@ -207,20 +224,7 @@ def render_html(record: BacktestResult, charts: list[str]) -> str:
     ]
     params = ", ".join(f"{k}={v}" for k, v in p.get("strategy", {}).items()) or "기본값"
     shown = record.trades[:MAX_TRADE_ROWS]
-    trade_rows = [
-        [
-            t["code"],
-            t["entry_at"],
-            t["exit_at"] or "보유 중",
-            f"{t['qty']:,}",
-            f"{t['entry_price']:,}",
-            f"{t['exit_price']:,}" if t["exit_price"] is not None else "-",
-            f"{t['commission'] + t['tax']:,}",
-            f"{t['pnl']:,}",
-            t["reason"],
-        ]
-        for t in shown
-    ]
+    trade_rows = [trade_cells(t) for t in shown]
     more = (
         f'<p class="note">거래 {len(record.trades):,}건 중 처음 {MAX_TRADE_ROWS}건만 보입니다; '
         f'전부는 <a href="{RESULT}">{RESULT}</a>에 있습니다.</p>'

@@ -4,7 +4,6 @@ summary; `stocklab backtest list` and `stocklab backtest show ID` read the store
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,6 +21,7 @@ from stocklab.backtest.report import (
     export_json,
     format_stat,
     report_dir,
+    trade_cells,
     write_report,
 )
 from stocklab.backtest.result import new_backtest_id
@@ -50,15 +50,6 @@ backtest_app = typer.Typer(
     "실행하고, `list`로 목록, `show ID`로 결과를 봅니다.",
     no_args_is_help=True,
 )
-
-
-def _date(text: str | None, name: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{name} {text!r}: 날짜는 YYYY-MM-DD 형식이어야 합니다") from None
 
 
 def _params(items: list[str] | None) -> dict[str, Any]:
@@ -135,8 +126,8 @@ def run(
         "strategy": strategy,
         "params": _params(param),
         "codes": [c.strip() for v in codes or [] for c in v.split(",") if c.strip()] or None,
-        "start": _date(start, "--start"),
-        "end": _date(end, "--end"),
+        "start": common.parse_date(start, "--start"),
+        "end": common.parse_date(end, "--end"),
         "cash": cash,
         "shared_cash": shared_cash,
         "participation": participation,
@@ -200,17 +191,7 @@ def show(
     if trades:
         table = Table(*TRADE_HEAD)
         for t in record.trades[:trades]:
-            table.add_row(
-                t["code"],
-                t["entry_at"],
-                t["exit_at"] or "보유 중",
-                f"{t['qty']:,}",
-                f"{t['entry_price']:,}",
-                f"{t['exit_price']:,}" if t["exit_price"] is not None else "-",
-                f"{t['commission'] + t['tax']:,}",
-                f"{t['pnl']:,}",
-                t["reason"],
-            )
+            table.add_row(*trade_cells(t))
         Console().print(table)
         if len(record.trades) > trades:
             Console().print(f"… 거래 {len(record.trades):,}건 중 {trades}건 (--trades로 더 보기)")

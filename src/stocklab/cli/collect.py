@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 import typer
@@ -35,15 +34,6 @@ def _codes(values: list[str] | None) -> list[str] | None:
     return out or None
 
 
-def _date(text: str | None, name: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{name} {text!r}: 날짜는 YYYY-MM-DD 형식이어야 합니다") from None
-
-
 def _source(name: str | None) -> str | None:
     if name is not None and name not in SOURCES:
         raise ValueError(f"--source {name!r}: {', '.join(SOURCES)} 중 하나여야 합니다")
@@ -67,7 +57,11 @@ def codes(source: SourceOpt = None) -> None:
 def daily(source: SourceOpt = None, codes: CodesOpt = None, since: SinceOpt = None) -> None:
     _run(
         "collect_daily",
-        {"source": _source(source), "codes": _codes(codes), "since": _date(since, "--since")},
+        {
+            "source": _source(source),
+            "codes": _codes(codes),
+            "since": common.parse_date(since, "--since"),
+        },
     )
 
 
@@ -79,7 +73,7 @@ def minute(
 ) -> None:
     _run(
         "collect_minute",
-        {"source": _source(source), "codes": _codes(codes), "day": _date(day, "--day")},
+        {"source": _source(source), "codes": _codes(codes), "day": common.parse_date(day, "--day")},
     )
 
 
@@ -87,5 +81,9 @@ def minute(
 def flows(source: SourceOpt = None, codes: CodesOpt = None, since: SinceOpt = None) -> None:
     _run(
         "collect_flows",
-        {"source": _source(source), "codes": _codes(codes), "since": _date(since, "--since")},
+        {
+            "source": _source(source),
+            "codes": _codes(codes),
+            "since": common.parse_date(since, "--since"),
+        },
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 from functools import cache
 
 from rich.console import Console
@@ -12,6 +13,16 @@ from stocklab.config import Settings, load_settings
 from stocklab.store import Store, StoreReader, open_store
 
 err_console = Console(stderr=True, soft_wrap=True)
+
+
+def parse_date(text: str | None, name: str) -> date | None:
+    """A `YYYY-MM-DD` option, or a one-line error naming the option."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{name} {text!r}: 날짜는 YYYY-MM-DD 형식이어야 합니다") from None
 
 
 @cache

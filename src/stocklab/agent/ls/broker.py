@@ -68,7 +68,7 @@ from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NamedTuple
 
-from stocklab.agent.base import AuthError, BadResponse, RateLimited
+from stocklab.agent.base import BadResponse, RateLimited
 from stocklab.agent.broker import (
     Balance,
     BrokerFill,
@@ -79,9 +79,8 @@ from stocklab.agent.broker import (
     Placed,
 )
 from stocklab.agent.ls import parse
-from stocklab.agent.ls.client import LsClient, MaybeSent, Payload
+from stocklab.agent.ls.client import LsClient, MaybeSent, Payload, client_from_settings
 from stocklab.agent.ls.codes import SUCCESS_CODES, Outcome, TrRefused
-from stocklab.agent.ls.token import KEY_HINT
 from stocklab.agent.ls.trs import TRS
 from stocklab.config import Settings
 from stocklab.model import KST, OrderRequest, OrderType, Side, check_code, now_kst
@@ -133,17 +132,7 @@ class LsBroker:
         cls, settings: Settings, *, paper: bool, now: Callable[[], datetime] = now_kst
     ) -> LsBroker:
         """The broker for these settings; `AuthError` when the app key or secret is missing."""
-        key, secret = settings.ls_appkey, settings.ls_appsecret
-        if not key or not secret or not key.get_secret_value() or not secret.get_secret_value():
-            raise AuthError("LS증권 앱키가 설정되지 않았습니다", hint=KEY_HINT, source="ls")
-        client = LsClient(
-            appkey=key,
-            appsecret=secret,
-            home=settings.ensure_home(),
-            base_url=settings.ls_base_url,
-            corporate=settings.ls_corporate,
-            now=now,
-        )
+        client = client_from_settings(settings, now)
         return cls(client, paper=paper, now=now)
 
     def __repr__(self) -> str:

@@ -12,10 +12,9 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from stocklab.agent.base import AuthError, NotSupported
+from stocklab.agent.base import NotSupported
 from stocklab.agent.ls import parse
-from stocklab.agent.ls.client import LsClient, Payload
-from stocklab.agent.ls.token import KEY_HINT
+from stocklab.agent.ls.client import LsClient, Payload, client_from_settings
 from stocklab.agent.ls.trs import TRS
 from stocklab.barseries import BarSeries
 from stocklab.config import Settings
@@ -60,17 +59,7 @@ class LsMarketData:
         cls, settings: Settings, *, now: Callable[[], datetime] = now_kst
     ) -> LsMarketData:
         """The source for these settings; `AuthError` when the app key or secret is missing."""
-        key, secret = settings.ls_appkey, settings.ls_appsecret
-        if not key or not secret or not key.get_secret_value() or not secret.get_secret_value():
-            raise AuthError("LS증권 앱키가 설정되지 않았습니다", hint=KEY_HINT, source="ls")
-        client = LsClient(
-            appkey=key,
-            appsecret=secret,
-            home=settings.ensure_home(),
-            base_url=settings.ls_base_url,
-            corporate=settings.ls_corporate,
-            now=now,
-        )
+        client = client_from_settings(settings, now)
         return cls(client, now=now)
 
     def last_available_day(self, now: datetime) -> date:
