@@ -83,3 +83,18 @@ def test_live_needs_keys_and_a_yes(tmp_path: Path) -> None:
     assert refused.returncode == 1
     assert "STOCKLAB_LS_APPKEY" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+def test_strategy_list_and_lookahead_check(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert stocklab(home, "collect", "codes").returncode == 0
+    assert stocklab(home, "collect", "daily", "--codes", "005930,000660").returncode == 0
+    listed = stocklab(home, "strategy", "list")
+    assert "sma_cross" in listed.stdout
+    assert "ten_tick" in listed.stdout
+    checked = stocklab(home, "strategy", "check", "sma_cross", "--param", "fast=3")
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stdout.count("통과") == 2
+    unknown = stocklab(home, "strategy", "check", "nope")
+    assert unknown.returncode == 1
+    assert "알 수 없는 전략" in unknown.stderr

@@ -18,6 +18,7 @@ from stocklab.cli.collect import collect_app
 from stocklab.cli.common import err_console, settings
 from stocklab.cli.jobs import jobs_app, schedule_app
 from stocklab.cli.store import store_app
+from stocklab.cli.strategy import strategy_app
 from stocklab.cli.system import up
 from stocklab.cli.trade import orders_app, trade_app
 from stocklab.config import ConfigError, redact_url
@@ -37,6 +38,7 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(schedule_app, name="schedule")
 app.add_typer(trade_app, name="trade")
 app.add_typer(orders_app, name="orders")
+app.add_typer(strategy_app, name="strategy")
 app.add_typer(backtest_app, name="backtest")
 app.command()(up)
 
