@@ -5,7 +5,8 @@ sources (build.py). Screenshots of each page go to artifacts/e2e/ at the reposit
 
 The clock is fixed inside the session (Friday 10:30 KST), so orders are accepted: the e2e
 places, lists and cancels them. Being fixed, it never reaches the next minute, so nothing
-fills; an accepted order stays open."""
+fills; an accepted order stays open. The store holds daily bars from 2024-01-02, which the
+e2e backtests (sma_cross over 2024) before checking the HTML report against the page."""
 
 from __future__ import annotations
 
@@ -176,5 +177,9 @@ def test_web_client_in_a_real_browser(server: Server) -> None:
         "13-orders-cancelled",
         "14-portfolio",
         "15-orders-killed",
+        "18-backtest-form",
+        "19-backtest-result",
+        "20-backtest-report",
+        "21-stock-indicators",
     ):
         assert page in names, f"no screenshot {page}.png in {ARTIFACTS}"

@@ -140,6 +140,50 @@ async function expectCandles(page, label) {
   return px;
 }
 
+/**
+ * Pixels of a chart's panes near the given colours. lightweight-charts draws each pane on
+ * canvases of its own, as wide as the plot (the price axis's are narrow): the wide canvases
+ * are grouped by their top edge, one group per pane, top to bottom. Counts are of opaque
+ * pixels within 40 of a colour in every channel (semi-transparent fills are drawn on the
+ * white background, so their colour is the blend).
+ */
+async function panePixels(page, testid, colors) {
+  return page.evaluate(({ testid, colors }) => {
+    const box = document.querySelector(`[data-testid="${testid}"]`);
+    if (!box) return [];
+    const boxRect = box.getBoundingClientRect();
+    const panes = new Map();
+    for (const c of box.querySelectorAll("canvas")) {
+      const r = c.getBoundingClientRect();
+      // not the price axis (narrow), nor the time axis (short)
+      if (r.width < boxRect.width * 0.6 || r.height < 40 || c.width === 0 || c.height === 0) continue;
+      const top = Math.round(r.top - boxRect.top);
+      if (!panes.has(top)) panes.set(top, { top, height: Math.round(r.height), counts: Object.fromEntries(Object.keys(colors).map((k) => [k, 0])) });
+      const pane = panes.get(top);
+      const ctx = c.getContext("2d");
+      if (!ctx) continue;
+      const { data } = ctx.getImageData(0, 0, c.width, c.height);
+      for (let i = 0; i < data.length; i += 4) {
+        if (data[i + 3] < 200) continue;
+        for (const [name, [r0, g0, b0]] of Object.entries(colors)) {
+          if (Math.abs(data[i] - r0) < 40 && Math.abs(data[i + 1] - g0) < 40 && Math.abs(data[i + 2] - b0) < 40) {
+            pane.counts[name]++;
+            break;
+          }
+        }
+      }
+    }
+    return [...panes.values()].sort((a, b) => a.top - b.top);
+  }, { testid, colors });
+}
+
+const blend = ([r, g, b], alpha) => [r, g, b].map((v) => Math.round(v * alpha + 255 * (1 - alpha)));
+const RISE_RGB = [214, 0, 0];
+const FALL_RGB = [0, 81, 199];
+
+/** "29,547,984원" → 29547984; "-1.51%" → -1.51; "+1.51%" → 1.51. */
+const numberIn = (text) => Number((/[-+]?[\d,]+(?:\.\d+)?/.exec(text) ?? ["NaN"])[0].replace(/,/g, ""));
+
 /** Cumulative layout shift since the page loaded (Chromium's Layout Instability API). */
 async function layoutShift(page) {
   return page.evaluate(() => window.__cls ?? 0);
@@ -557,7 +601,138 @@ try {
     check(state.killed === false, "the kill switch is still on at the server");
   });
 
-  await step("phone width: list, chart, jobs, orders and portfolio fit 390 px", async () => {
+  // ---- backtests (the token is in the session: no dialog)
+
+  let backtestId = "";
+  const shown = {};
+  await step("backtest: the form runs sma_cross 5/20 on three codes over 2024 and follows the run", async () => {
+    await page.getByRole("navigation").getByRole("link", { name: "백테스트" }).click();
+    await page.waitForURL(/\/backtests$/);
+    const form = page.getByRole("form", { name: "백테스트 설정" });
+    await form.getByText("일봉이 있는 종목만 고를 수 있습니다. 비워 두면 300종목 전부로 합니다.").waitFor();
+    await form.getByLabel("전략").selectOption("sma_cross");
+    await form.getByLabel("단기 이동평균").fill("5");
+    await form.getByLabel("장기 이동평균").fill("20");
+    const codes = form.getByRole("combobox", { name: "종목", exact: true });
+    const options = page.getByRole("listbox", { name: "종목" });
+    // by name, by 초성, by code
+    for (const [query, code] of [["삼성전자", "005930"], ["ㅎㅇㄴㅅ", "000660"], ["0354", "035420"]]) {
+      await codes.fill(query);
+      await options.getByRole("option", { name: new RegExp(code) }).click();
+    }
+    const chips = form.getByRole("list", { name: "고른 종목" }).getByRole("listitem");
+    check((await chips.count()) === 3, `expected three chosen codes, got ${await chips.count()}`);
+    await form.getByLabel("시작일").fill("2024-01-01");
+    await form.getByLabel("종료일").fill("2024-12-31");
+    // an inline check first: fast must be shorter than slow
+    await form.getByLabel("단기 이동평균").fill("30");
+    await form.getByLabel("단기 이동평균").blur();
+    await form.getByText("단기(30)는 장기(20)보다 짧아야 합니다").waitFor();
+    await form.getByLabel("단기 이동평균").fill("5");
+    await screenshot(page, "18-backtest-form");
+
+    const started = Date.now();
+    await form.getByRole("button", { name: "백테스트 실행" }).click();
+    check((await page.getByRole("dialog").count()) === 0, "the token was asked for again");
+    await page.getByRole("status", { name: "실행 상태" }).getByText(/실행을 기다리는 중|실행 중|끝났습니다/).waitFor();
+    await page.waitForURL(/\/backtests\/bt-[\w-]+$/, { timeout: 180_000 });
+    backtestId = page.url().split("/").pop();
+    return `${backtestId} in ${((Date.now() - started) / 1000).toFixed(1)} s`;
+  });
+
+  await step("backtest: the result — statistics, the equity chart drawn, the trades", async () => {
+    const record = await (await fetch(`${BASE}/api/backtests/${backtestId}`)).json();
+    check(record.codes.length === 3 && record.params.strategy.fast === 5 && record.params.strategy.slow === 20, `unexpected record: ${JSON.stringify(record.params)}`);
+    await page.getByRole("heading", { level: 1, name: "이동평균 교차 (sma_cross) 백테스트" }).waitFor();
+    const card = (name) => page.getByRole("group", { name, exact: true });
+    await card("최종 자산").getByText("원", { exact: false }).waitFor();
+    for (const name of ["최종 자산", "총수익률", "최대 낙폭", "샤프 비율", "거래 수 (청산)", "승률"]) shown[name] = (await card(name).innerText()).split("\n").pop().trim();
+    check(shown["최종 자산"] === `${won(record.stats.final_equity)}원`, `최종 자산 shows ${shown["최종 자산"]}, the record has ${record.stats.final_equity}`);
+    check(Math.abs(numberIn(shown["총수익률"]) - record.stats.total_return * 100) < 0.006, `총수익률 shows ${shown["총수익률"]}, the record has ${record.stats.total_return}`);
+    check(shown["거래 수 (청산)"] === won(record.stats.trades), `거래 수 shows ${shown["거래 수 (청산)"]}`);
+    // the equity line (red above the start, blue below) and the drawdown bars beneath
+    const panes = await eventually(async () => {
+      await painted(page);
+      const p = await panePixels(page, "equity-chart", { rise: RISE_RGB, fall: FALL_RGB, drawdown: blend(FALL_RGB, 0.55) });
+      return p.length === 2 && p[0].counts.rise + p[0].counts.fall > 300 && p[1].counts.drawdown > 200 ? p : null;
+    }, "the equity chart is not drawn (line above, drawdown below)");
+    const readout = await page.getByTestId("equity-readout").innerText();
+    check(readout.startsWith(record.equity.at(-1)[0]), `the readout does not show the last day: ${readout}`);
+    // the trades: one row each, names and coloured P&L
+    const rows = page.getByRole("table", { name: "거래 내역" }).locator("tbody tr");
+    await eventually(async () => (await rows.count()) === Math.min(record.trades.length, 100), `the trades table does not have ${record.trades.length} rows`);
+    const firstRow = await rows.first().innerText();
+    check(/삼성전자|SK하이닉스|NAVER/.test(firstRow) && /\d{4}-\d\d-\d\d/.test(firstRow), `the first trade row lacks its name or dates: ${firstRow}`);
+    check((await rows.locator("td .rise, td.rise, td.fall").count()) > 0, "P&L is not coloured");
+    await screenshot(page, "19-backtest-result");
+    const cls = await layoutShift(page);
+    check(cls < 0.1, `the result page jumped while loading (layout shift ${cls.toFixed(3)})`);
+    return `${Object.entries(shown).map(([k, v]) => `${k} ${v}`).join(" | ")}; equity ${panes[0].counts.rise + panes[0].counts.fall} px, drawdown ${panes[1].counts.drawdown} px; ${record.trades.length} trades`;
+  });
+
+  await step("backtest: the HTML report opens in a new tab, shows its charts and the same result", async () => {
+    const link = page.getByRole("link", { name: "HTML 보고서 (새 탭)" });
+    check((await link.getAttribute("target")) === "_blank", "the report link does not open a new tab");
+    const [report] = await Promise.all([context.waitForEvent("page"), link.click()]);
+    await report.waitForLoadState("load");
+    check(report.url().endsWith(`/api/backtests/${backtestId}/report`), `the report tab is at ${report.url()}`);
+    const images = await eventually(async () => {
+      const imgs = await report.evaluate(() => [...document.images].map((i) => ({ src: i.getAttribute("src"), done: i.complete, width: i.naturalWidth })));
+      return imgs.length > 0 && imgs.every((i) => i.done) ? imgs : null;
+    }, "the report's images did not load");
+    const broken = images.filter((i) => i.width === 0);
+    check(broken.length === 0, `report images that did not load: ${broken.map((i) => i.src).join(", ")}`);
+    check(images.some((i) => i.src === "chart/equity.png"), "the report has no equity chart");
+    check(images.filter((i) => i.src.startsWith("chart/price-")).length === 3, `the report does not chart the three codes: ${images.map((i) => i.src).join(", ")}`);
+    const stat = async (label) => (await report.locator("tr", { has: report.locator("td", { hasText: new RegExp(`^${label}$`) }) }).locator("td").nth(1).innerText()).trim();
+    const finalEquity = await stat("최종 자산");
+    const totalReturn = await stat("총수익률");
+    check(finalEquity === shown["최종 자산"], `the report's final equity ${finalEquity} is not the page's ${shown["최종 자산"]}`);
+    check(numberIn(totalReturn) === numberIn(shown["총수익률"]), `the report's total return ${totalReturn} is not the page's ${shown["총수익률"]}`);
+    await screenshot(report, "20-backtest-report");
+    await report.close();
+    // and it is listed among the past backtests
+    await page.getByRole("navigation").getByRole("link", { name: "백테스트" }).click();
+    await page.locator(`table.bt-list tr[data-backtest-id="${backtestId}"]`).waitFor();
+    return `${images.length} images (${images.map((i) => `${i.src} ${i.width}px`).join(", ")}); 최종 자산 ${finalEquity}, 총수익률 ${totalReturn}`;
+  });
+
+  await step("stock page: Bollinger bands, RSI and MACD from the server, in panes below", async () => {
+    await page.goto(`${BASE}/stocks/005930`);
+    await eventually(async () => (await chartState(page)).bars > 100, "no daily chart");
+    const chartBox = page.locator(".chart-card .chart-box");
+    const before = (await chartBox.boundingBox()).height;
+    const toggles = page.getByRole("group", { name: "보조지표" });
+    for (const name of ["볼린저", "RSI", "MACD"]) await toggles.getByRole("button", { name, exact: true }).click();
+    const chart = page.locator('[data-testid="price-chart"]');
+    await eventually(async () => (await chart.getAttribute("data-panes")) === "4", "the RSI and MACD panes were not added");
+    check(page.url().includes("ind=bb%2Crsi%2Cmacd") || page.url().includes("ind=bb,rsi,macd"), `the indicators are not in the URL: ${page.url()}`);
+    const readout = page.getByTestId("indicator-readout");
+    await eventually(async () => /RSI14 \d/.test(await readout.innerText()), "the indicator readout shows no RSI value");
+    // the box grows by two oscillator panes (smoothly), and the candles keep their pane
+    const after = await eventually(async () => {
+      const h = (await chartBox.boundingBox()).height;
+      return h > before + 100 ? h : null;
+    }, "the chart did not make room for the oscillator panes");
+    const panes = await eventually(async () => {
+      await painted(page);
+      const p = await panePixels(page, "price-chart", {
+        rsi: [112, 72, 232],
+        rise: RISE_RGB,
+        fall: FALL_RGB,
+        bandRise: blend(RISE_RGB, 0.45),
+        bandFall: blend(FALL_RGB, 0.45),
+        band: [148, 163, 184],
+      });
+      return p.length === 4 && p[2].counts.rsi > 100 && p[3].counts.bandRise + p[3].counts.bandFall > 100 && p[0].counts.band > 100 ? p : null;
+    }, "the indicator panes are not drawn (RSI line, MACD histogram, Bollinger bands)");
+    await page.mouse.move(0, 0);
+    await screenshot(page, "21-stock-indicators");
+    const text = (await readout.innerText()).replace(/\s+/g, " ");
+    return `panes ${panes.map((p) => p.height).join("/")} px (box ${Math.round(before)} → ${Math.round(after)} px); RSI ${panes[2].counts.rsi} px, MACD histogram ${panes[3].counts.bandRise + panes[3].counts.bandFall} px, bands ${panes[0].counts.band} px; ${text}`;
+  });
+
+  await step("phone width: list, chart, jobs, orders, portfolio and backtests fit 390 px", async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${BASE}/stocks?q=${encodeURIComponent("삼성")}`);
     await page.getByRole("link", { name: "삼성전자", exact: true }).waitFor();
@@ -580,6 +755,15 @@ try {
     await page.getByRole("group", { name: "예수금" }).getByText("원", { exact: false }).waitFor();
     await noHorizontalScroll(page, "portfolio");
     await screenshot(page, "17-phone-portfolio");
+    await page.goto(`${BASE}/backtests`);
+    await page.getByRole("form", { name: "백테스트 설정" }).waitFor();
+    await page.locator("table.bt-list tbody tr").first().waitFor();
+    await noHorizontalScroll(page, "backtests");
+    await page.goto(`${BASE}/backtests/${backtestId}`);
+    await page.getByRole("group", { name: "최종 자산" }).getByText("원", { exact: false }).waitFor();
+    await page.getByRole("table", { name: "거래 내역" }).locator("tbody tr").first().waitFor();
+    await noHorizontalScroll(page, "backtest result");
+    await screenshot(page, "22-phone-backtest");
   });
 
   await step("no errors in the browser console", async () => {

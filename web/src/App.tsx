@@ -4,6 +4,8 @@ import { Route, Routes } from "react-router";
 import { Layout } from "./components/Layout";
 import { TokenProvider } from "./components/TokenProvider";
 import { type Lang, LangContext, initialLang, rememberLang } from "./i18n";
+import { BacktestPage } from "./pages/BacktestPage";
+import { BacktestsPage } from "./pages/BacktestsPage";
 import { DashboardPage } from "./pages/DashboardPage";
 import { JobsPage } from "./pages/JobsPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
@@ -47,6 +49,8 @@ export function AppRoutes() {
         <Route path="orders" element={<OrdersPage />} />
         <Route path="portfolio" element={<PortfolioPage />} />
         <Route path="jobs" element={<JobsPage />} />
+        <Route path="backtests" element={<BacktestsPage />} />
+        <Route path="backtests/:id" element={<BacktestPage />} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>
     </Routes>

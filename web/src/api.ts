@@ -246,6 +246,134 @@ export interface KillState {
   cancelled: string[];
 }
 
+// ---- backtests and indicators
+
+/** The strategies the server knows (there is no listing route: see src/strategies.ts). */
+export type StrategyName = "sma_cross" | "ten_tick";
+
+/** The body of POST /api/backtests. Empty `codes`: every code with bars of the strategy's timeframe. */
+export interface BacktestRequest {
+  strategy: string;
+  params: Record<string, number>;
+  codes: string[];
+  start: string | null;
+  end: string | null;
+  /** KRW: per code's account, or in all when `shared_cash`. */
+  cash: number;
+  shared_cash: boolean;
+  /** A fraction of each bar's volume, as a decimal string ("0.1"): the server takes ≤ 4 places. */
+  participation: string;
+}
+
+export interface BacktestAccepted {
+  run_id: string;
+  job: string;
+  status: JobStatus;
+  backtest_id: string;
+}
+
+/**
+ * Ratios are fractions (0.0151 = 1.51%), money integer KRW; a ratio whose denominator is
+ * zero (no volatility, no losing trade) is null. Keys the page does not know are shown as sent.
+ */
+export interface BacktestStats {
+  initial_equity?: number;
+  final_equity?: number;
+  total_return?: number;
+  annual_return?: number | null;
+  volatility?: number | null;
+  sharpe?: number | null;
+  sortino?: number | null;
+  max_drawdown?: number;
+  max_drawdown_duration?: number;
+  trades?: number;
+  win_rate?: number | null;
+  profit_factor?: number | null;
+  avg_trade_pnl?: number | null;
+  exposure?: number;
+  turnover?: number;
+  commission?: number;
+  tax?: number;
+  costs?: number;
+  codes?: number;
+  bars?: number;
+  open_positions?: number;
+  [key: string]: number | null | undefined;
+}
+
+/** What the run was given, as stored: the strategy's own parameters under `strategy`. */
+export interface BacktestParams {
+  strategy?: Record<string, unknown>;
+  timeframe?: Timeframe;
+  cash?: number;
+  shared_cash?: boolean;
+  commission_rate?: string;
+  participation?: string;
+  [key: string]: unknown;
+}
+
+export interface BacktestSummary {
+  backtest_id: string;
+  strategy: string;
+  params: BacktestParams;
+  codes: string[];
+  start: string;
+  end: string;
+  created_at: string;
+  stats: BacktestStats;
+}
+
+export type TradeReason = "signal" | "take_profit" | "stop_loss" | "max_holding" | "open";
+
+/** One round trip. Times: "YYYY-MM-DD" for daily runs, ISO with offset for minute runs. */
+export interface BacktestTrade {
+  code: string;
+  entry_at: string;
+  /** null while still held at the end (valued at the last close). */
+  exit_at: string | null;
+  qty: number;
+  entry_price: number;
+  exit_price: number | null;
+  bought: number;
+  sold: number;
+  commission: number;
+  tax: number;
+  pnl: number;
+  return: number;
+  bars: number;
+  reason: TradeReason | string;
+}
+
+export interface BacktestLinks {
+  report: string | null;
+  json_export: string;
+  charts: string[];
+}
+
+export interface BacktestDetail extends BacktestSummary {
+  trades: BacktestTrade[];
+  /** [KST date, equity in KRW], one point a day. */
+  equity: [string, number][];
+  links: BacktestLinks;
+}
+
+/** Indicator columns aligned with `t` (the price route's times); null where undefined. */
+export interface IndicatorSeries {
+  code: string;
+  timeframe: Timeframe;
+  count: number;
+  t: number[];
+  columns: Record<string, (number | null)[]>;
+}
+
+export interface IndicatorQuery {
+  tf: Timeframe;
+  /** YYYY-MM-DD or an ISO time (inclusive). */
+  start?: string;
+  end?: string;
+  limit?: number;
+}
+
 /** Why a request failed: the server said no (`http`), or it could not be reached (`network`). */
 export type ApiErrorKind = "http" | "network";
 
@@ -377,6 +505,26 @@ export const api = {
 
   runs: (query: { name?: string; status?: JobStatus; limit?: number }, signal?: AbortSignal) =>
     request<JobRun[]>("/api/jobs/runs", { query, signal }),
+
+  /** One run of a job; 404 until the launched process has written its first record. */
+  run: (runId: string, signal?: AbortSignal) =>
+    request<JobRun>(`/api/jobs/runs/${encodeURIComponent(runId)}`, { signal }),
+
+  startBacktest: (body: BacktestRequest, token: string) =>
+    request<BacktestAccepted>("/api/backtests", { method: "POST", body, token }),
+
+  /** Newest first, without trades and equity. */
+  backtests: (limit: number, signal?: AbortSignal) =>
+    request<BacktestSummary[]>("/api/backtests", { query: { limit }, signal }),
+
+  backtest: (id: string, signal?: AbortSignal) =>
+    request<BacktestDetail>(`/api/backtests/${encodeURIComponent(id)}`, { signal }),
+
+  indicators: (code: string, names: readonly string[], query: IndicatorQuery, signal?: AbortSignal) =>
+    request<IndicatorSeries>(`/api/codes/${encodeURIComponent(code)}/indicators`, {
+      query: { names: names.join(","), ...query },
+      signal,
+    }),
 
   runJob: (name: string, token: string) =>
     request<RunAccepted>(`/api/jobs/${encodeURIComponent(name)}/run`, { method: "POST", token }),

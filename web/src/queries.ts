@@ -5,6 +5,7 @@ import { QueryClient, keepPreviousData, useQuery } from "@tanstack/react-query";
 import {
   ApiError,
   type FlowKind,
+  type IndicatorQuery,
   type JobRun,
   type JobStatus,
   type Order,
@@ -42,6 +43,10 @@ export const keys = {
   orders: (filter: OrderFilter) => ["orders", filter] as const,
   fills: (clientId: string, filledQty: number) => ["fills", clientId, filledQty] as const,
   kill: ["kill"] as const,
+  backtests: (limit: number) => ["backtests", "list", limit] as const,
+  backtest: (id: string) => ["backtests", "one", id] as const,
+  indicators: (code: string, names: readonly string[], query: IndicatorQuery) =>
+    ["indicators", code, names.join(","), query] as const,
 };
 
 /** Every query that an order, a cancel or the kill switch changes. */
@@ -164,3 +169,32 @@ export const useFills = (order: Order, enabled: boolean) =>
 
 export const useKill = () =>
   useQuery({ queryKey: keys.kill, queryFn: ({ signal }) => api.killState(signal), refetchInterval: TRADING_POLL });
+
+// ---- backtests and indicators
+
+export const BACKTEST_LIST_LIMIT = 50;
+
+export const useBacktests = () =>
+  useQuery({
+    queryKey: keys.backtests(BACKTEST_LIST_LIMIT),
+    queryFn: ({ signal }) => api.backtests(BACKTEST_LIST_LIMIT, signal),
+    staleTime: 10_000,
+  });
+
+/** A finished backtest never changes: fetched once. */
+export const useBacktest = (id: string | null) =>
+  useQuery({
+    queryKey: keys.backtest(id ?? ""),
+    queryFn: ({ signal }) => api.backtest(id!, signal),
+    enabled: id !== null,
+    staleTime: Infinity,
+  });
+
+/** Indicator columns for exactly the loaded bars (the query names their first and last). */
+export const useIndicators = (code: string, names: readonly string[], query: IndicatorQuery, enabled: boolean) =>
+  useQuery({
+    queryKey: keys.indicators(code, names, query),
+    queryFn: ({ signal }) => api.indicators(code, names, query, signal),
+    enabled,
+    staleTime: 60_000,
+  });

@@ -1,4 +1,6 @@
-// Candlesticks with moving-average overlays above a volume pane (lightweight-charts v5).
+// Candlesticks with moving-average overlays above a volume pane (lightweight-charts v5),
+// and the server's indicators when toggled on: Bollinger bands and EMAs over the candles,
+// RSI and MACD in panes below the volume (see indicators.ts).
 // The chart is created once per mount and fed new data in place, so switching timeframe
 // or range never rebuilds the canvas or shifts the layout.
 
@@ -19,12 +21,16 @@ import type { PriceSeries } from "../api";
 import { KST_OFFSET_SECONDS, formatCompact, formatKstDate, formatKstDateTime, formatNumber } from "../format";
 import type { Lang } from "../i18n";
 import { BACKGROUND, BORDER, FALL, FONT, GRID, MA_COLORS, RISE, TEXT } from "../theme";
+import { type Aligned, type IndicatorKey, IndicatorLayer } from "./indicators";
 import { MA_PERIODS, type MaPeriod, type RangeKey, maLine, rangeStart, toCandles, toVolumes } from "./series";
 
 interface Props {
   series: PriceSeries;
   range: RangeKey;
   maPeriods: readonly MaPeriod[];
+  /** Indicators toggled on, and their columns aligned with `series` (null while loading). */
+  indicators?: readonly IndicatorKey[];
+  indicatorData?: Aligned | null;
   lang: Lang;
   label: string;
   /** Index of the bar under the crosshair, or null when the pointer leaves. */
@@ -36,6 +42,7 @@ interface Handles {
   candles: ISeriesApi<"Candlestick">;
   volume: ISeriesApi<"Histogram">;
   ma: Map<MaPeriod, ISeriesApi<"Line">>;
+  layer: IndicatorLayer;
 }
 
 const MONTHS_EN = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -82,7 +89,9 @@ export function crosshairLabel(time: Time): string {
   return formatKstDate(Date.UTC(p.y, p.m - 1, p.d) / 1000 - KST_OFFSET_SECONDS);
 }
 
-export function PriceChart({ series, range, maPeriods, lang, label, onHover }: Props) {
+const NONE: readonly IndicatorKey[] = [];
+
+export function PriceChart({ series, range, maPeriods, indicators = NONE, indicatorData = null, lang, label, onHover }: Props) {
   const boxRef = useRef<HTMLDivElement>(null);
   const handles = useRef<Handles | null>(null);
   const hover = useRef(onHover);
@@ -152,7 +161,7 @@ export function PriceChart({ series, range, maPeriods, lang, label, onHover }: P
       const n = candles.data().length;
       box.dataset.visibleBars = String(r ? visibleCount(r.from, r.to, n) : 0);
     });
-    handles.current = { chart, candles, volume, ma };
+    handles.current = { chart, candles, volume, ma, layer: new IndicatorLayer(chart) };
     return () => {
       handles.current = null;
       chart.remove();
@@ -185,6 +194,16 @@ export function PriceChart({ series, range, maPeriods, lang, label, onHover }: P
     if (!h) return;
     for (const [period, line] of h.ma) line.applyOptions({ visible: maPeriods.includes(period) });
   }, [maPeriods]);
+
+  useEffect(() => {
+    const h = handles.current;
+    const box = boxRef.current;
+    if (!h || !box) return;
+    h.layer.sync(indicators, series, indicatorData);
+    box.dataset.indicators = indicators.join(",");
+    box.dataset.panes = String(h.chart.panes().length);
+    box.dataset.indicatorSeries = String(h.layer.seriesCount());
+  }, [indicators, indicatorData, series]);
 
   useEffect(() => {
     const h = handles.current;

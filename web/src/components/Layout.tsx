@@ -1,5 +1,5 @@
-// The frame of every page: brand, main menu (with room for the backtest page still to
-// come), the market's phase at a glance, and the language switch.
+// The frame of every page: brand, main menu, the market's phase at a glance, and the
+// language switch.
 
 import { Link, NavLink, Outlet } from "react-router";
 import { type MessageKey, translateOr, useLang, useT } from "../i18n";
@@ -11,9 +11,8 @@ const LINKS: { to: string; key: MessageKey; end?: boolean }[] = [
   { to: "/orders", key: "nav.orders" },
   { to: "/portfolio", key: "nav.portfolio" },
   { to: "/jobs", key: "nav.jobs" },
+  { to: "/backtests", key: "nav.backtest" },
 ];
-
-const LATER: MessageKey[] = ["nav.backtest"];
 
 function MarketPill() {
   const t = useT();
@@ -47,11 +46,6 @@ export function Layout() {
             <NavLink key={l.to} to={l.to} end={l.end}>
               {t(l.key)}
             </NavLink>
-          ))}
-          {LATER.map((key) => (
-            <span key={key} className="nav-later" aria-disabled="true" title={t("nav.soon")}>
-              {t(key)}
-            </span>
           ))}
         </nav>
         <div className="topbar-end">

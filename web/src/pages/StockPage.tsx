@@ -1,12 +1,24 @@
 // 종목 상세: header with the last close, the chart (timeframe, range, moving averages,
-// crosshair readout) beside the order ticket, and tables of recent daily prices and
-// investor flows.
-// Timeframe and range live in the URL so a chart can be linked as seen.
+// the server's indicators, crosshair readout) beside the order ticket, and tables of
+// recent daily prices and investor flows.
+// Timeframe, range and indicators live in the URL so a chart can be linked as seen.
 
-import { useEffect, useMemo, useState } from "react";
+import { type CSSProperties, useEffect, useMemo, useState } from "react";
 import { Link, useParams, useSearchParams } from "react-router";
 import type { CodeDetail, PriceSeries, Timeframe } from "../api";
+import { IndicatorReadout } from "../chart/IndicatorReadout";
 import { PriceChart } from "../chart/PriceChart";
+import {
+  INDICATOR_COLORS,
+  INDICATOR_KEYS,
+  INDICATOR_NAMES,
+  type IndicatorKey,
+  alignIndicators,
+  indicatorQuery,
+  isOscillator,
+  parseIndicators,
+  toggleIndicator,
+} from "../chart/indicators";
 import { Readout } from "../chart/Readout";
 import {
   DEFAULT_RANGE,
@@ -25,7 +37,7 @@ import { OrderTicket } from "../components/OrderTicket";
 import { PriceTable } from "../components/PriceTable";
 import { changeBp, formatKstDate, formatKstDateTime, formatNumber } from "../format";
 import { type MessageKey, useT } from "../i18n";
-import { useCode, usePrices } from "../queries";
+import { useCode, useIndicators, usePrices } from "../queries";
 import { MA_COLORS } from "../theme";
 
 function StockHeader({ detail, daily }: { detail: CodeDetail | undefined; daily: PriceSeries | undefined }) {
@@ -59,6 +71,33 @@ function StockHeader({ detail, daily }: { detail: CodeDetail | undefined; daily:
   );
 }
 
+const SWATCH: Record<IndicatorKey, string> = {
+  bb: INDICATOR_COLORS.bb,
+  ema: INDICATOR_COLORS.ema12,
+  rsi: INDICATOR_COLORS.rsi,
+  macd: INDICATOR_COLORS.macd,
+};
+
+function IndicatorToggles({ on, onToggle }: { on: readonly IndicatorKey[]; onToggle: (k: IndicatorKey) => void }) {
+  const t = useT();
+  return (
+    <div className="ma-toggles ind-toggles" role="group" aria-label={t("stock.indicators")}>
+      {INDICATOR_KEYS.map((k) => (
+        <button
+          key={k}
+          type="button"
+          aria-pressed={on.includes(k)}
+          className={on.includes(k) ? "on" : undefined}
+          onClick={() => onToggle(k)}
+        >
+          <span className="swatch" style={{ background: SWATCH[k] }} aria-hidden="true" />
+          {t(`ind.${k}` as MessageKey)}
+        </button>
+      ))}
+    </div>
+  );
+}
+
 function Coverage({ detail }: { detail: CodeDetail | undefined }) {
   const t = useT();
   if (!detail) return <p className="muted small coverage">{"\u00a0"}</p>;
@@ -86,6 +125,8 @@ export function StockPage() {
   const tf: Timeframe = params.get("tf") === "1m" ? "1m" : "1d";
   const rangeParam = params.get("range");
   const range: RangeKey = isRange(tf, rangeParam) ? rangeParam : DEFAULT_RANGE[tf];
+  const indParam = params.get("ind");
+  const indicators = useMemo(() => parseIndicators(indParam), [indParam]);
   const [maPeriods, setMaPeriods] = useState<MaPeriod[]>([5, 20, 60, 120]);
   const [hover, setHover] = useState<number | null>(null);
 
@@ -94,6 +135,14 @@ export function StockPage() {
   const minute = usePrices(code, "1m", detail.isSuccess && tf === "1m");
   const active = tf === "1d" ? daily : minute;
   const series = active.data;
+
+  const indQuery = useMemo(() => (series ? indicatorQuery(series) : { tf }), [series, tf]);
+  const ind = useIndicators(code, INDICATOR_NAMES, indQuery, indicators.length > 0 && !!series && series.t.length > 0);
+  const aligned = useMemo(
+    () => (series && ind.data && ind.data.timeframe === series.timeframe ? alignIndicators(series.t, ind.data) : null),
+    [series, ind.data],
+  );
+  const oscillators = indicators.filter(isOscillator).length;
 
   const name = detail.data?.instrument.name;
   useEffect(() => {
@@ -117,6 +166,14 @@ export function StockPage() {
     else next.set("tf", nextTf);
     if (nextRange === null || nextRange === DEFAULT_RANGE[nextTf]) next.delete("range");
     else next.set("range", nextRange);
+    setParams(next, { replace: true });
+  };
+
+  const toggleInd = (k: IndicatorKey) => {
+    const next = new URLSearchParams(params);
+    const on = toggleIndicator(indicators, k);
+    if (on.length > 0) next.set("ind", on.join(","));
+    else next.delete("ind");
     setParams(next, { replace: true });
   };
 
@@ -173,18 +230,28 @@ export function StockPage() {
                 </button>
               ))}
             </div>
+            <IndicatorToggles on={indicators} onToggle={toggleInd} />
           </div>
           {series ? (
             <Readout series={series} index={hover} ma={ma} maPeriods={maPeriods} />
           ) : (
             <div className="readout" aria-hidden="true" />
           )}
-          <div className="chart-box">
+          <IndicatorReadout
+            on={indicators}
+            data={aligned}
+            bars={series?.t.length ?? 0}
+            index={hover}
+            error={ind.isError ? ind.error : null}
+          />
+          <div className="chart-box" style={{ "--osc": oscillators } as CSSProperties} data-oscillators={oscillators}>
             {series && series.t.length > 0 && (
               <PriceChart
                 series={series}
                 range={range}
                 maPeriods={maPeriods}
+                indicators={indicators}
+                indicatorData={aligned}
                 lang={t.lang}
                 label={t("stock.chart", { name: name ?? code })}
                 onHover={setHover}
