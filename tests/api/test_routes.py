@@ -176,6 +176,7 @@ def test_run_now_needs_the_token_and_audits_refusals(api: Api) -> None:
     accepted = api.client.post("/api/jobs/collect_codes/run", headers=api.auth())
     assert accepted.status_code == 202
     run_id = accepted.json()["run_id"]
+    assert api.client.get(f"/api/jobs/runs/{run_id}").status_code == 200  # followable at once
     deadline = time.monotonic() + 60
     run = None
     while time.monotonic() < deadline:

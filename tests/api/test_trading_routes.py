@@ -95,3 +95,10 @@ def test_cancel_and_kill(api: Api) -> None:
     api.client.post("/api/kill", json={"on": False}, headers=api.auth())
     assert api.client.get("/api/account").json()["killed"] is False
     assert api.client.get("/api/positions").json() == []
+
+
+def test_strategies_are_listed_with_their_parameters(api: Api) -> None:
+    listed = {s["name"]: s for s in api.client.get("/api/strategies").json()}
+    assert listed["sma_cross"]["defaults"] == {"fast": 5, "slow": 20}
+    assert listed["sma_cross"]["timeframe"] == "1d"
+    assert listed["ten_tick"]["params"]["properties"]["qty"]["minimum"] == 1

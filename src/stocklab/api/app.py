@@ -3,6 +3,7 @@ and the built web client served at `/` so one port serves the whole product."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,7 @@ from stocklab.api.auth import ensure_token, require_token
 from stocklab.api.routes import backtests, codes, jobs, system, trading
 from stocklab.config import Settings
 from stocklab.jobs.runner import new_run_id
+from stocklab.model import JobRun, JobStatus, now_kst
 from stocklab.store import open_store
 
 if TYPE_CHECKING:
@@ -37,11 +39,22 @@ def _launcher(app: FastAPI, settings: Settings) -> Callable[..., str]:
 
     def launch(name: str, args: dict[str, Any] | None = None) -> str:
         scheduler: Scheduler | None = app.state.scheduler
+        run_id = new_run_id(name)
+        # The record exists before the 202 answer, so a client can follow it at once.
+        app.state.store.save_job_run(
+            JobRun(
+                run_id=run_id,
+                job=name,
+                status=JobStatus.RUNNING,
+                trigger="api",
+                started_at=now_kst(),
+                args=json.loads(json.dumps(args or {}, default=str)),
+            )
+        )
         if scheduler is not None and args is None:
-            return scheduler.run_once(name, trigger="api")
+            return scheduler.run_once(name, trigger="api", run_id=run_id)
         from stocklab.scheduler.process import run_in_process
 
-        run_id = new_run_id(name)
         thread = threading.Thread(
             target=run_in_process,
             args=(settings, name, args),

@@ -7,7 +7,7 @@ from __future__ import annotations
 import secrets
 import threading
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel, Field
@@ -22,6 +22,7 @@ from stocklab.store.base import MAX_LIMIT
 from stocklab.trading import risk
 from stocklab.trading.orders import OPEN, OrderManager
 from stocklab.trading.session import open_manager
+from stocklab.trading.strategy import STRATEGIES
 
 read_router = APIRouter(
     prefix="/api", tags=["trading"], responses=problems(400, 401, 404, 422, 503)
@@ -199,6 +200,28 @@ def quote(code: Code, request: Request) -> QuoteOut:
         volume=q.volume,
         source=q.source,
     )
+
+
+class StrategyOut(BaseModel):
+    name: str
+    timeframe: str
+    description: str
+    params: dict[str, Any] = Field(description="인자의 JSON Schema (기본값, 범위)")
+    defaults: dict[str, Any]
+
+
+@read_router.get("/strategies", response_model=list[StrategyOut], summary="내장 전략과 인자")
+def strategies() -> list[StrategyOut]:
+    return [
+        StrategyOut(
+            name=name,
+            timeframe=kind.timeframe.value,
+            description=kind.description,
+            params=kind.Params.model_json_schema(),
+            defaults=kind().params.model_dump(),
+        )
+        for name, kind in STRATEGIES.items()
+    ]
 
 
 @read_router.get("/kill", response_model=KillOut, summary="긴급 정지 상태")
