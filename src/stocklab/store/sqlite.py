@@ -347,7 +347,7 @@ class SqliteStore:
             return WriteResult()
         s = series.sorted()
         tf = s.timeframe.value
-        codes, starts = np.unique(s.code, return_index=True)
+        codes, starts = _groups(s.code)
         ends = np.append(starts[1:], len(s))
         with self._write("save_bars", "bars") as (conn, audit):
             known = (
@@ -398,13 +398,14 @@ class SqliteStore:
                 changed_mask = found & (evals[pos_c] != mine).any(axis=1)
             new = s.take(new_mask)
             changed = s.take(changed_mask)
+            # the timeframe is one of Timeframe's values: inlined, one binding less per row
             conn.executemany(
-                "INSERT INTO bars VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", _bar_rows(new, tf)
+                f"INSERT INTO bars VALUES (?1, '{tf}', ?2, ?3, ?4, ?5, ?6, ?7, ?8)", _bar_rows(new)
             )
             conn.executemany(
-                "UPDATE bars SET open=?4, high=?5, low=?6, close=?7, volume=?8, value=?9"
-                " WHERE code=?1 AND tf=?2 AND ts=?3",
-                _bar_rows(changed, tf),
+                "UPDATE bars SET open=?3, high=?4, low=?5, close=?6, volume=?7, value=?8"
+                f" WHERE code=?1 AND tf='{tf}' AND ts=?2",
+                _bar_rows(changed),
             )
             self._bump_series(conn, s, tf, codes, starts, ends, new_mask, source)
             result = WriteResult(
@@ -897,15 +898,25 @@ def _chunks[T](items: list[T], size: int) -> Iterator[list[T]]:
         yield items[i : i + size]
 
 
-def _bar_rows(s: BarSeries, tf: str) -> Iterator[tuple[Any, ...]]:
-    """Parameter rows for executemany, from rows sorted by code.
+def _groups(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(each code, where its rows start) of rows sorted by code, without another sort."""
+    if len(codes) == 0:
+        return codes, np.zeros(0, dtype=np.int64)
+    starts = np.concatenate(([0], np.flatnonzero(codes[1:] != codes[:-1]) + 1))
+    return codes[starts], starts
+
+
+def _bar_rows(s: BarSeries) -> Iterator[tuple[Any, ...]]:
+    """Parameter rows for executemany (code, ts, o, h, l, c, v, value) of rows sorted by code.
 
     Codes repeat hundreds of times in a batch; reusing one str object per code is
     much cheaper than `tolist()` making a new string for every row.
     """
-    n = len(s)
-    values = [None if v == NO_VALUE else v for v in s.value.tolist()]
-    codes, counts = np.unique(s.code, return_counts=True)
+    values = s.value.tolist()
+    if NO_VALUE in values:
+        values = [None if v == NO_VALUE else v for v in values]
+    codes, starts = _groups(s.code)
+    counts = np.diff(np.append(starts, len(s)))
     code_col = list(
         itertools.chain.from_iterable(
             itertools.repeat(c, k) for c, k in zip(codes.tolist(), counts.tolist(), strict=True)
@@ -913,7 +924,6 @@ def _bar_rows(s: BarSeries, tf: str) -> Iterator[tuple[Any, ...]]:
     )
     return zip(
         code_col,
-        itertools.repeat(tf, n),
         s.ts.tolist(),
         s.open.tolist(),
         s.high.tolist(),
