@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,3 +28,20 @@ def sample_dir() -> Path:
     if not path.is_dir():
         pytest.skip(f"real KRX sample data not found at {path}")
     return path
+
+
+_FIGURES: list[str] = []
+
+
+@pytest.fixture
+def figure() -> Callable[[str], None]:
+    """Report a figure a test measured: listed at the end of the run, so a CI log shows it
+    even though pytest keeps a passing test's output to itself."""
+    return _FIGURES.append
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _FIGURES:
+        terminalreporter.section("measured figures")
+        for line in _FIGURES:
+            terminalreporter.write_line(line)

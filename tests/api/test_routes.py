@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
-from datetime import date, datetime
+from contextlib import closing
+from datetime import date, datetime, timedelta
 
 import pytest
 
 from stocklab.krx import trading_days
-from stocklab.model import KST, JobStatus
+from stocklab.model import KST, Bar, JobStatus
 from stocklab.store import open_store
 from tests.api.conftest import Api
 
@@ -86,6 +87,36 @@ def test_daily_prices_are_columns_equal_to_the_store(api: Api) -> None:
     assert days == trading_days(date(2024, 11, 1), date(2024, 11, 8))
     latest = api.client.get("/api/codes/005930/prices", params={"limit": 3}).json()
     assert latest["close"] == stored.close[-3:].tolist()
+    # Past 5,000 bars the read moves to the thread pool: the answer is the same.
+    large = api.client.get("/api/codes/005930/prices", params={"limit": 50_000}).json()
+    assert large["t"] == body["t"]
+    assert large["close"] == body["close"]
+
+
+def test_prices_without_a_traded_value_answer_null(api: Api) -> None:
+    at = datetime(2024, 11, 14, 9, 0, tzinfo=KST)
+    bars = [
+        Bar(code="005930", timeframe="1m", ts=at + timedelta(minutes=i), open=55_000,
+            high=55_100, low=54_900, close=55_000, volume=10 + i, value=None)
+        for i in range(3)
+    ]  # fmt: skip
+    with closing(open_store(api.settings.store_url)) as store:
+        store.save_bars(bars, source="naver")
+    body = api.client.get(
+        "/api/codes/005930/prices", params={"tf": "1m", "start": "2024-11-14", "end": "2024-11-14"}
+    ).json()
+    assert body["value"] == [None, None, None]
+    assert body["volume"] == [10, 11, 12]
+
+
+def test_prices_of_a_code_without_bars_or_unknown(api: Api) -> None:
+    none_yet = api.client.get(
+        "/api/codes/005930/prices", params={"start": "2030-01-02", "end": "2030-01-31"}
+    ).json()
+    assert none_yet["count"] == 0
+    assert none_yet["t"] == []
+    assert "없습니다" in problem(api, "/api/codes/123456/prices", 404)["detail"]
+    assert problem(api, "/api/codes/5930/prices", 400)["param"] == "code"
 
 
 def test_minute_prices(api: Api) -> None:
@@ -111,15 +142,14 @@ def test_minute_prices(api: Api) -> None:
         ({"end": "2024-11-01T09:00:00"}, "end"),
         ({"tf": "5y"}, "tf"),
         ({"limit": 0}, "limit"),
+        ({"limit": "ten"}, "limit"),
         ({"limit": 10_000_000}, "limit"),
     ],
 )
 def test_bad_price_queries_name_the_parameter(
     api: Api, params: dict[str, object], param: str
 ) -> None:
-    body = problem(
-        api, "/api/codes/005930/prices", 422 if param in ("tf", "limit") else 400, **params
-    )
+    body = problem(api, "/api/codes/005930/prices", 400, **params)
     assert body["param"] == param
 
 

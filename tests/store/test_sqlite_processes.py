@@ -7,9 +7,11 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from stocklab.model import Timeframe
@@ -114,3 +116,28 @@ def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
     db.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StoreUnavailable, match="SQLite"):
         SqliteStore(db)
+
+
+def test_threads_that_end_do_not_keep_their_connections_open(tmp_path: Path) -> None:
+    """A server that starts a thread per client (werkzeug does) must not run out of file
+    handles: the connection of an ended thread is closed when the next thread opens one."""
+    db = tmp_path / "store.db"
+    store = SqliteStore(db)
+
+    def handles() -> int:
+        return sum(1 for f in psutil.Process().open_files() if f.path.startswith(str(db)))
+
+    def read() -> None:
+        assert store.bar_overview() == []
+
+    read()
+    one = handles()  # one connection's files: the database, its WAL and shared memory
+    assert one > 0
+    for _ in range(200):
+        thread = threading.Thread(target=read)
+        thread.start()
+        thread.join()
+    # The last thread's connection stays until another thread opens one: at most one more.
+    assert handles() <= 2 * one
+    store.close()
+    assert handles() == 0

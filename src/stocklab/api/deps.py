@@ -1,4 +1,7 @@
-"""What routes take from the app: the settings, the read-only store, parsed parameters."""
+"""What routes take from the app: the settings, the read-only store, parsed parameters.
+
+The dependencies are `async def` because they only look things up: FastAPI runs a plain
+`def` dependency in its thread pool, a hand-off that cost more than the work itself."""
 
 from __future__ import annotations
 
@@ -13,19 +16,21 @@ from stocklab.model import check_code
 from stocklab.store import Store, StoreReader
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_reader(request: Request) -> StoreReader:
+async def get_reader(request: Request) -> StoreReader:
     return request.app.state.reader
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
     return request.app.state.store
 
 
-def valid_code(code: Annotated[str, Path(description="KRX 단축코드 (예: 005930, 00088K)")]) -> str:
+async def valid_code(
+    code: Annotated[str, Path(description="KRX 단축코드 (예: 005930, 00088K)")],
+) -> str:
     try:
         return check_code(code)
     except ValueError as exc:

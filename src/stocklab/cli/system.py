@@ -89,7 +89,7 @@ def up(
     ] = True,
 ) -> None:
     """시스템 시작: 스케줄러, API 서버, 웹 화면 (start everything; Ctrl-C stops it)."""
-    from stocklab.api import create_app
+    from stocklab.api import create_app, server_config
     from stocklab.scheduler.service import Scheduler
 
     settings = common.settings()
@@ -111,9 +111,7 @@ def up(
         shown = "localhost" if host in ("127.0.0.1", "::1") else host
         for line in _banner(settings, shown, port, starting=bootstrap and empty):
             console.print(line, highlight=False)
-        server = uvicorn.Server(
-            uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
-        )
+        server = uvicorn.Server(server_config(app, host, port))
         _serve_until_signalled(server)
     finally:
         console.print("종료하는 중: 실행 중인 작업을 멈추고 기록을 마무리합니다…")

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 from pydantic import BaseModel
 
 from stocklab.barseries import NO_VALUE, BarSeries, from_epoch
@@ -95,6 +96,15 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
     return "locked" in text or "busy" in text
 
 
+_LOAD_BARS = (
+    "SELECT json_group_array(ts), json_group_array(open), json_group_array(high),"
+    " json_group_array(low), json_group_array(close), json_group_array(volume),"
+    " json_group_array(value) FROM (SELECT ts, open, high, low, close, volume,"
+    " coalesce(value, -1) AS value FROM bars"
+)
+"""One series as seven JSON arrays; `load_bars` adds the filter and order and closes it."""
+
+
 class SqliteStore:
     """`Store` on an SQLite file. Open one per process; it keeps a connection per thread."""
 
@@ -105,7 +115,10 @@ class SqliteStore:
         self.actor = actor
         self.readonly = readonly
         self._local = threading.local()
-        self._conns: list[sqlite3.Connection] = []
+        # Every thread's connection, so close() reaches them all and the connection of a
+        # thread that has ended is closed when the next one opens (a server that starts a
+        # thread per client would otherwise leave a file handle open per thread).
+        self._conns: dict[threading.Thread, sqlite3.Connection] = {}
         self._conns_lock = threading.Lock()
         # Reads take turns. Python's sqlite3 lets go of the GIL around every row step, so
         # threads reading at once hand the GIL over per row and all slow down (8 API
@@ -141,14 +154,16 @@ class SqliteStore:
         if self.readonly:
             conn.execute("PRAGMA query_only = ON")
         with self._conns_lock:
-            self._conns.append(conn)
+            for thread in [t for t in self._conns if not t.is_alive()]:
+                self._conns.pop(thread).close()
+            self._conns[threading.current_thread()] = conn
         return conn
 
     @property
     def _conn(self) -> sqlite3.Connection:
         if os.getpid() != self._pid:  # a forked child must not share the parent's handles
             self._local = threading.local()
-            self._conns = []
+            self._conns = {}
             self._pid = os.getpid()
         conn = getattr(self._local, "conn", None)
         if conn is None:
@@ -157,7 +172,7 @@ class SqliteStore:
 
     def close(self) -> None:
         with self._conns_lock:
-            for conn in self._conns:
+            for conn in self._conns.values():
                 conn.close()
             self._conns.clear()
         self._local = threading.local()
@@ -257,7 +272,8 @@ class SqliteStore:
         )
 
     def _read(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
-        log.debug("read %s %s", sql.split()[0:4], params)
+        if log.isEnabledFor(logging.DEBUG):  # the split costs more than many a read
+            log.debug("read %s %s", sql.split()[0:4], params)
         conn = self._conn
 
         def run() -> list[tuple[Any, ...]]:
@@ -468,28 +484,32 @@ class SqliteStore:
         tf = Timeframe(timeframe)
         lo, hi = time_range(start, end)
         check_limit(limit)
-        sql = (
-            "SELECT ts, open, high, low, close, volume, coalesce(value, -1) FROM bars"
-            " WHERE code = ? AND tf = ?"
-        )
+        where = " WHERE code = ? AND tf = ?"
         params: list[Any] = [code, tf.value]
         if lo is not None:
-            sql += " AND ts >= ?"
+            where += " AND ts >= ?"
             params.append(lo)
         if hi is not None:
-            sql += " AND ts <= ?"
+            where += " AND ts <= ?"
             params.append(hi)
-        conn = self._conn
         if limit is None:
-
-            def run() -> BarSeries:
-                with self._read_turn:
-                    return BarSeries.from_rows(tf, code, conn.execute(sql + " ORDER BY ts", params))
-
-            return self._retry(run)
-        rows = self._read(sql + " ORDER BY ts DESC LIMIT ?", [*params, limit])
-        rows.reverse()
-        return BarSeries.from_rows(tf, code, rows)
+            order = " ORDER BY ts"
+        else:
+            order = " ORDER BY ts DESC LIMIT ?"
+            params.append(limit)
+        # SQLite gathers each column into one JSON array, so Python takes seven strings
+        # instead of a tuple of seven numbers per bar: about 30% faster at every size.
+        (texts,) = self._read(_LOAD_BARS + where + order + ")", params)
+        columns = [np.array(orjson.loads(text), dtype=np.int64) for text in texts]
+        if limit is not None:  # the newest `limit` bars came newest first
+            columns = [np.ascontiguousarray(c[::-1]) for c in columns]
+        ts = columns[0]
+        if len(ts) > 1 and not bool((ts[1:] > ts[:-1]).all()):
+            # SQLite gives no promise on the order an aggregate sees its rows in; it has
+            # always been the subquery's, and this keeps the answer right if it is not.
+            by_time = np.argsort(ts, kind="stable")
+            columns = [c[by_time] for c in columns]
+        return BarSeries(tf, np.full(len(ts), code, dtype="<U6"), *columns)
 
     def cross_section(self, timeframe: Timeframe | str, ts: datetime) -> BarSeries:
         tf = Timeframe(timeframe)

@@ -4,12 +4,15 @@ orjson's numpy path, so a year of bars costs no Python loop per row."""
 
 from __future__ import annotations
 
+import functools
 import threading
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
 from stocklab.api.deps import Code, Reader, when
 from stocklab.api.errors import BadParam
@@ -135,36 +138,95 @@ def _known(reader: StoreReader, code: str) -> None:
         raise NotFound(f"종목 {code}가 없습니다")
 
 
+# A read of up to this many bars takes a few milliseconds, less than handing it to the
+# thread pool and back would cost, so it runs on the event loop; larger ones go to the pool.
+INLINE_BARS = 5_000
+
+
+def _query_param(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema,
+            "description": description}  # fmt: skip
+
+
+_OPTIONAL_TEXT = {"anyOf": [{"type": "string"}, {"type": "null"}]}
+PRICE_QUERY = [
+    _query_param(
+        "tf", {"type": "string", "enum": [t.value for t in Timeframe], "default": "1d"},
+        "1d (일봉) 또는 1m (분봉)",
+    ),
+    _query_param("start", _OPTIONAL_TEXT, "YYYY-MM-DD 또는 ISO 시각 (포함)"),
+    _query_param("end", _OPTIONAL_TEXT, "YYYY-MM-DD 또는 ISO 시각 (포함)"),
+    _query_param(
+        "limit",
+        {"anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}, {"type": "null"}]},
+        "최근 N개",
+    ),
+]  # fmt: skip
+"""The price route's query as the OpenAPI document shows it (the route reads it itself)."""
+
+
+def price_query(
+    query: Mapping[str, str],
+) -> tuple[Timeframe, date | datetime | None, date | datetime | None, int | None]:
+    """tf, start, end and limit by the rules `PRICE_QUERY` declares; a 400 names the one
+    at fault. FastAPI's own per-parameter checks cost more than reading a year of bars."""
+    text = query.get("tf", Timeframe.DAY.value)
+    try:
+        tf = Timeframe(text)
+    except ValueError:
+        raise BadParam("tf", f"{text!r}: 1d (일봉) 또는 1m (분봉)이어야 합니다") from None
+    limit: int | None = None
+    if (text := query.get("limit")) is not None:
+        try:
+            limit = int(text)
+        except ValueError:
+            raise BadParam("limit", f"{text!r}는 정수가 아닙니다") from None
+        if not 1 <= limit <= MAX_LIMIT:
+            raise BadParam("limit", f"{limit:,}: 1에서 {MAX_LIMIT:,} 사이여야 합니다")
+    return tf, when("start", query.get("start")), when("end", query.get("end")), limit
+
+
 @router.get(
     "/{code}/prices",
     response_model=PriceSeries,
     summary="가격 (일봉·분봉), 열 단위 배열",
+    openapi_extra={"parameters": PRICE_QUERY},
 )
-def prices(
-    code: Code,
-    reader: Reader,
-    tf: Annotated[Timeframe, Query(description="1d (일봉) 또는 1m (분봉)")] = Timeframe.DAY,
-    start: Annotated[str | None, Query(description="YYYY-MM-DD 또는 ISO 시각 (포함)")] = None,
-    end: Annotated[str | None, Query(description="YYYY-MM-DD 또는 ISO 시각 (포함)")] = None,
-    limit: Annotated[int | None, Query(ge=1, le=MAX_LIMIT, description="최근 N개")] = None,
-) -> Response:
-    _known(reader, code)
-    lo, hi = when("start", start), when("end", end)
+async def prices(code: Code, reader: Reader, request: Request) -> Response:
+    tf, lo, hi, limit = price_query(request.query_params)
+    most = limit or DEFAULT_PRICE_LIMIT[tf]
+    work = functools.partial(_price_body, reader, code, tf, lo, hi, most)
+    body = work() if most <= INLINE_BARS else await run_in_threadpool(work)
+    return Response(body, media_type="application/json")
+
+
+def _price_body(
+    reader: StoreReader,
+    code: str,
+    tf: Timeframe,
+    lo: date | datetime | None,
+    hi: date | datetime | None,
+    limit: int,
+) -> bytes:
     try:
-        bars = reader.load_bars(code, tf, lo, hi, limit or DEFAULT_PRICE_LIMIT[tf])
+        bars = reader.load_bars(code, tf, lo, hi, limit)
     except ValueError as exc:
         raise BadParam("start" if "거꾸로" in str(exc) else "end", str(exc)) from None
+    if not len(bars):
+        _known(reader, code)  # no bars: an empty answer for a known code, else 404
     source = next((c.source for c in reader.bar_overview(code) if c.timeframe is tf), None)
-    value = bars.value.astype(object)
-    value[bars.value == NO_VALUE] = None
+    missing = bars.value == NO_VALUE
+    value: Any = bars.value
+    if missing.any():  # null where the source gave no traded value
+        value = value.astype(object)
+        value[missing] = None
+        value = value.tolist()
     body = {
         "code": code, "timeframe": tf.value, "source": source, "count": len(bars),
         "t": bars.ts, "open": bars.open, "high": bars.high, "low": bars.low,
-        "close": bars.close, "volume": bars.volume, "value": value.tolist(),
+        "close": bars.close, "volume": bars.volume, "value": value,
     }  # fmt: skip
-    return Response(
-        orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY), media_type="application/json"
-    )
+    return orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
 @router.get(
