@@ -138,8 +138,9 @@ def _known(reader: StoreReader, code: str) -> None:
         raise NotFound(f"종목 {code}가 없습니다")
 
 
-# A read of up to this many bars takes a few milliseconds, less than handing it to the
-# thread pool and back would cost, so it runs on the event loop; larger ones go to the pool.
+# A read of up to this many bars from the embedded store takes a few milliseconds, less
+# than handing it to the thread pool and back would cost, so it runs on the event loop;
+# larger ones, and every read that crosses a network (MongoDB), go to the pool.
 INLINE_BARS = 5_000
 
 
@@ -196,7 +197,8 @@ async def prices(code: Code, reader: Reader, request: Request) -> Response:
     tf, lo, hi, limit = price_query(request.query_params)
     most = limit or DEFAULT_PRICE_LIMIT[tf]
     work = functools.partial(_price_body, reader, code, tf, lo, hi, most)
-    body = work() if most <= INLINE_BARS else await run_in_threadpool(work)
+    inline = most <= INLINE_BARS and reader.backend == "sqlite"
+    body = work() if inline else await run_in_threadpool(work)
     return Response(body, media_type="application/json")
 
 
