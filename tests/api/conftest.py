@@ -61,9 +61,9 @@ def served_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return home
 
 
-def serve(settings: Settings) -> Iterator[Api]:
+def serve(settings: Settings, web_dist: Path | None = None) -> Iterator[Api]:
     port = _free_port()
-    app = create_app(settings, web_dist=None)
+    app = create_app(settings, web_dist=web_dist)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

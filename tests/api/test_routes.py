@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 from contextlib import closing
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from stocklab.krx import trading_days
 from stocklab.model import KST, Bar, JobStatus
 from stocklab.store import open_store
-from tests.api.conftest import Api
+from tests.api.conftest import Api, serve
 
 PROBLEM = "application/problem+json"
 
@@ -236,3 +237,21 @@ def test_openapi_and_docs(api: Api) -> None:
     assert {"/api/health", "/api/codes", "/api/codes/{code}/prices", "/api/jobs"} <= paths
     assert api.client.get("/api/docs").status_code == 200
     assert api.client.get("/api/nothing").status_code == 404
+
+
+def test_the_web_client_is_served_with_cache_rules(api: Api, tmp_path: Path) -> None:
+    """Hashed assets may be kept for a year; index.html, which names them, never is, and
+    every client-side route answers it (but an unknown /api address stays a 404)."""
+    dist = tmp_path / "dist"
+    (dist / "assets").mkdir(parents=True)
+    (dist / "index.html").write_text('<script src="/assets/index-abc123.js"></script>')
+    (dist / "assets" / "index-abc123.js").write_text("console.log('stocklab')")
+    for web in serve(api.settings, web_dist=dist):
+        asset = web.client.get("/assets/index-abc123.js")
+        assert asset.text == "console.log('stocklab')"
+        assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
+        for path in ("/", "/stocks/005930"):
+            page = web.client.get(path)
+            assert page.text.startswith("<script")
+            assert page.headers["cache-control"] == "no-cache"
+        assert web.client.get("/api/nothing").status_code == 404

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from stocklab import __version__
@@ -124,11 +124,25 @@ def create_app(
     return app
 
 
+class _HashedAssets(StaticFiles):
+    """Vite names every file in assets/ by a hash of its content, so a browser may keep it
+    as long as it likes: a new build brings new names."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
+
+
+# index.html names the current build's assets: the browser asks again every time.
+_FRESH = {"Cache-Control": "no-cache"}
+
+
 def _serve_web(app: FastAPI, dist: Path) -> None:
     """Static assets, and index.html for every client-side route (but never for /api)."""
     assets = dist / "assets"
     if assets.is_dir():
-        app.mount("/assets", StaticFiles(directory=assets), name="assets")
+        app.mount("/assets", _HashedAssets(directory=assets), name="assets")
     index = dist / "index.html"
 
     @app.get("/{path:path}", include_in_schema=False, response_model=None)
@@ -140,4 +154,4 @@ def _serve_web(app: FastAPI, dist: Path) -> None:
         candidate = (dist / path).resolve()
         if path and candidate.is_file() and dist.resolve() in candidate.parents:
             return FileResponse(candidate)
-        return FileResponse(index)
+        return FileResponse(index, headers=_FRESH)

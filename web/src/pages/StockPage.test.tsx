@@ -2,7 +2,7 @@ import { cleanup, fireEvent, screen, waitFor, within } from "@testing-library/re
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { CodeDetail, IndicatorSeries } from "../api";
 import { quietCanvas } from "../test/canvas";
-import { type Call, fakeApi, json } from "../test/fakeApi";
+import { type Call, fakeApi, json, problem } from "../test/fakeApi";
 import { renderPage } from "../test/render";
 import { bars } from "../test/trading";
 import { StockPage } from "./StockPage";
@@ -119,5 +119,33 @@ describe("종목 상세: indicator overlays", () => {
     toggle("MACD");
     await waitFor(() => expect(box.dataset.oscillators).toBe("1"));
     expect(box.style.getPropertyValue("--osc")).toBe("1");
+  });
+});
+
+describe("종목 상세: loading", () => {
+  it("asks for the prices while the detail is still on its way", async () => {
+    let answer: (r: Response) => void = () => {};
+    calls = fakeApi({
+      "GET /api/codes/005930": () => new Promise<Response>((resolve) => (answer = resolve)),
+      "GET /api/codes/005930/prices": () => json(DAILY),
+    });
+    renderPage(<StockPage />, { path: "/stocks/005930", route: "/stocks/:code" });
+    const daily = () => calls.filter((c) => c.path.endsWith("/prices") && c.search.get("tf") === "1d");
+    await waitFor(() => expect(daily()).toHaveLength(1));
+    answer(json(DETAIL)); // only now does the detail arrive
+    await waitFor(() => expect(chart().dataset.bars).toBe("4"));
+  });
+
+  it("shows the detail's error for an unknown code and asks nothing more", async () => {
+    calls = fakeApi({
+      "GET /api/codes/123456": () => problem(404, "종목 123456가 없습니다"),
+      "GET /api/codes/123456/prices": () => problem(404, "종목 123456가 없습니다"),
+    });
+    renderPage(<StockPage />, { path: "/stocks/123456", route: "/stocks/:code" });
+    await screen.findByText(/종목 123456가 없습니다/);
+    const asked = calls.length;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(calls.length).toBe(asked);
+    expect(calls.filter((c) => c.path.endsWith("/flows"))).toHaveLength(0);
   });
 });

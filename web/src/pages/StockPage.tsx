@@ -131,8 +131,10 @@ export function StockPage() {
   const [hover, setHover] = useState<number | null>(null);
 
   const detail = useCode(code);
-  const daily = usePrices(code, "1d", detail.isSuccess);
-  const minute = usePrices(code, "1m", detail.isSuccess && tf === "1m");
+  // Prices are asked for alongside the detail, not after it: the chart is what the page is
+  // for. They stop only once the detail has said the code is unknown or malformed.
+  const daily = usePrices(code, "1d", !detail.isError);
+  const minute = usePrices(code, "1m", !detail.isError && tf === "1m");
   const active = tf === "1d" ? daily : minute;
   const series = active.data;
 

@@ -1,8 +1,9 @@
 """Daily investor flows, margin balances and short selling for simulated codes.
 
 Each code and kind draws from its own seeded stream, one row of draws per trading day
-since the simulator's first day (callers pass every day from there and slice), so a
-day's numbers never change when a longer range is asked for. They are shaped like the
+since the simulator's first day (callers pass every day from there, and `keep`, the days
+they want records of: the draws are cheap, the records are not), so a day's numbers never
+change when a longer range is asked for. They are shaped like the
 real ones: investor net buying sums to zero across groups, the margin balance moves by
 new loans minus repayments, and short volume is a small share of the day's volume.
 """
@@ -19,7 +20,7 @@ SOURCE = "sim"
 
 
 def investor_rows(
-    code: str, days: list[date], volume: np.ndarray, rng: np.random.Generator
+    code: str, days: list[date], volume: np.ndarray, rng: np.random.Generator, keep: slice
 ) -> list[Flow]:
     draws = rng.normal(0, 0.06, size=(len(days), 3))
     foreign, institution, other_corp = (
@@ -30,7 +31,7 @@ def investor_rows(
     return [
         Flow(
             code=code,
-            day=d,
+            day=days[i],
             kind=FlowKind.INVESTOR,
             values={
                 "individual_net_qty": int(individual[i]),
@@ -40,7 +41,7 @@ def investor_rows(
             },
             source=SOURCE,
         )
-        for i, d in enumerate(days)
+        for i in range(len(days))[keep]
     ]
 
 
@@ -51,6 +52,7 @@ def credit_rows(
     close: np.ndarray,
     float_shares: float,
     rng: np.random.Generator,
+    keep: slice,
 ) -> list[Flow]:
     start = int(float_shares * rng.uniform(0.002, 0.02))
     draws = rng.uniform(0.0, 0.04, size=(len(days), 2))
@@ -66,7 +68,7 @@ def credit_rows(
     return [
         Flow(
             code=code,
-            day=d,
+            day=days[i],
             kind=FlowKind.CREDIT,
             values={
                 "new_qty": int(new[i]),
@@ -78,18 +80,23 @@ def credit_rows(
             },
             source=SOURCE,
         )
-        for i, d in enumerate(days)
+        for i in range(len(days))[keep]
     ]
 
 
 def short_rows(
-    code: str, days: list[date], volume: np.ndarray, close: np.ndarray, rng: np.random.Generator
+    code: str,
+    days: list[date],
+    volume: np.ndarray,
+    close: np.ndarray,
+    rng: np.random.Generator,
+    keep: slice,
 ) -> list[Flow]:
     short = np.rint(volume * rng.uniform(0.0, 0.08, size=len(days))).astype(np.int64)
     return [
         Flow(
             code=code,
-            day=d,
+            day=days[i],
             kind=FlowKind.SHORT,
             values={
                 "short_qty": int(short[i]),
@@ -100,5 +107,5 @@ def short_rows(
             },
             source=SOURCE,
         )
-        for i, d in enumerate(days)
+        for i in range(len(days))[keep]
     ]

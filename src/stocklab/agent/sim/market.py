@@ -253,7 +253,7 @@ class SimMarketData:
             return []
         i, days, keep, volume, _ = made
         rng = np.random.default_rng([self.seed, i, 3])
-        return flows.investor_rows(code, days, volume, rng)[keep]
+        return flows.investor_rows(code, days, volume, rng, keep)
 
     def credit_balance(self, code: str, start: date, end: date) -> list[Flow]:
         made = self._flow_inputs(code, start, end)
@@ -262,7 +262,7 @@ class SimMarketData:
         i, days, keep, volume, close = made
         rng = np.random.default_rng([self.seed, i, 4])
         float_shares = float(self.universe.liquidity[i]) * _FLOAT_MULTIPLE
-        return flows.credit_rows(code, days, volume, close, float_shares, rng)[keep]
+        return flows.credit_rows(code, days, volume, close, float_shares, rng, keep)
 
     def short_selling(self, code: str, start: date, end: date) -> list[Flow]:
         made = self._flow_inputs(code, start, end)
@@ -270,7 +270,7 @@ class SimMarketData:
             return []
         i, days, keep, volume, close = made
         rng = np.random.default_rng([self.seed, i, 5])
-        return flows.short_rows(code, days, volume, close, rng)[keep]
+        return flows.short_rows(code, days, volume, close, rng, keep)
 
 
 def _next_session(day: date) -> date:
