@@ -169,20 +169,26 @@ def _client_load(url: str, seconds: float, connections: int, out: Any) -> None:
     out.put({"latencies": latencies, "elapsed": elapsed, "errors": errors})
 
 
-def load_python(url: str, seconds: float, connections: int) -> dict[str, float]:
+def _in_process(target: Any, *args: Any, wait: float) -> dict[str, float]:
+    """Runs a load generator in a second process; its latencies summed up, in ms."""
     ctx = mp.get_context("spawn")
     queue: mp.Queue[dict[str, Any]] = ctx.Queue()
-    proc = ctx.Process(target=_client_load, args=(url, seconds, connections, queue))
+    proc = ctx.Process(target=target, args=(*args, queue))
     proc.start()
-    result = queue.get(timeout=seconds + 60)
+    result = queue.get(timeout=wait + 60)
     proc.join()
     lat = sorted(result["latencies"])
     return {
         "rps": len(lat) / result["elapsed"],
         "p50": statistics.median(lat) * 1e3,
         "p99": lat[int(len(lat) * 0.99) - 1] * 1e3,
+        "max": lat[-1] * 1e3,
         "errors": result["errors"],
     }
+
+
+def load_python(url: str, seconds: float, connections: int) -> dict[str, float]:
+    return _in_process(_client_load, url, seconds, connections, wait=seconds)
 
 
 def _paced_load(url: str, rate: float, seconds: float, connections: int, out: Any) -> None:
@@ -230,20 +236,7 @@ def _paced_load(url: str, rate: float, seconds: float, connections: int, out: An
 
 
 def load_paced(url: str, rate: float, seconds: float, connections: int) -> dict[str, float]:
-    ctx = mp.get_context("spawn")
-    queue: mp.Queue[dict[str, Any]] = ctx.Queue()
-    proc = ctx.Process(target=_paced_load, args=(url, rate, seconds, connections, queue))
-    proc.start()
-    result = queue.get(timeout=seconds + 60)
-    proc.join()
-    lat = sorted(result["latencies"])
-    return {
-        "rps": len(lat) / result["elapsed"],
-        "p50": statistics.median(lat) * 1e3,
-        "p99": lat[int(len(lat) * 0.99) - 1] * 1e3,
-        "max": lat[-1] * 1e3,
-        "errors": result["errors"],
-    }
+    return _in_process(_paced_load, url, rate, seconds, connections, wait=seconds)
 
 
 def load_wrk(url: str, seconds: float, connections: int) -> dict[str, float]:
