@@ -90,6 +90,9 @@ class Settings(BaseSettings):
 
     # Trading: paper by default; live needs the LS keys and `stocklab trade run --live`.
     trading_account: str = Field(default="paper", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    # The store keeps live trading's orders, fills and positions apart from paper's, so a
+    # paper reconcile never overwrites what the live account holds (and the other way).
+    live_account: str = Field(default="live", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
     paper_cash: int = Field(default=100_000_000, ge=0, description="모의 계좌 시작 예수금")
     strategies: list[dict[str, Any]] = Field(
         default_factory=list, description="[[strategies]] name, codes, params"

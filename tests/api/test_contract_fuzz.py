@@ -21,7 +21,7 @@ from schemathesis.checks import (
 )
 
 from stocklab.config import load_settings
-from tests.api.conftest import SIM_NOW, Api, serve
+from tests.api.conftest import SIM_NOW, Api, filled_settings, serve
 
 EXAMPLES = 40  # per operation; bounded so CI stays fast
 CHECKS = [
@@ -40,7 +40,9 @@ def operations(base: str) -> list[schemathesis.APIOperation]:
     return [result.ok() for result in schema.get_all_operations()]
 
 
-def fuzz(operation: schemathesis.APIOperation, base: str) -> None:
+def fuzz(
+    operation: schemathesis.APIOperation, base: str, headers: dict[str, str] | None = None
+) -> None:
     """Run one operation's generated cases through the checks; fail with its label."""
 
     @given(case=operation.as_strategy())
@@ -51,7 +53,7 @@ def fuzz(operation: schemathesis.APIOperation, base: str) -> None:
         suppress_health_check=list(HealthCheck),
     )
     def check(case: schemathesis.Case) -> None:
-        case.call_and_validate(base_url=base, checks=CHECKS)
+        case.call_and_validate(base_url=base, checks=CHECKS, headers=headers)
 
     try:
         check()
@@ -68,6 +70,26 @@ def test_no_server_errors_and_responses_match_the_schema(served_home: Path) -> N
         assert len(ops) >= 10
         for operation in ops:
             fuzz(operation, api.base)
+
+
+# Starting a job or a backtest runs a real child process per example; their bad input is
+# tested on its own (tests/api/test_routes.py, tests/backtest/test_api.py).
+LAUNCHERS = {"POST /api/jobs/{name}/run", "POST /api/backtests"}
+
+
+def test_mutating_routes_with_the_token(tmp_path: Path) -> None:
+    """Past the token, the bodies themselves: orders, cancels, the kill switch. A store of
+    its own, in a session (10:00:30), so orders reach the paper broker."""
+    settings_ = filled_settings(tmp_path / "home", sim_now="2024-11-15T10:00:30+09:00")
+    for api in serve(settings_):
+        ops = [
+            op
+            for op in operations(api.base)
+            if op.method.upper() != "GET" and op.label not in LAUNCHERS
+        ]
+        assert {op.label for op in ops} >= {"POST /api/orders", "POST /api/kill"}
+        for operation in ops:
+            fuzz(operation, api.base, headers=api.auth())
 
 
 def test_schema_documents_errors(api: Api) -> None:

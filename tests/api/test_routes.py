@@ -68,7 +68,9 @@ def test_one_code_and_its_coverage(api: Api) -> None:
     timeframes = {c["timeframe"]: c for c in body["coverage"]}
     assert set(timeframes) == {"1d", "1m"}
     assert timeframes["1d"]["count"] == len(trading_days(date(2024, 6, 3), date(2024, 11, 15)))
-    assert "없습니다" in problem(api, "/api/codes/123456", 404)["detail"]
+    unknown = problem(api, "/api/codes/123456", 404)
+    assert "없습니다" in unknown["detail"]
+    assert unknown["param"] == "code"
     assert problem(api, "/api/codes/5930", 400)["param"] == "code"
 
 
@@ -116,7 +118,9 @@ def test_prices_of_a_code_without_bars_or_unknown(api: Api) -> None:
     ).json()
     assert none_yet["count"] == 0
     assert none_yet["t"] == []
-    assert "없습니다" in problem(api, "/api/codes/123456/prices", 404)["detail"]
+    unknown = problem(api, "/api/codes/123456/prices", 404)
+    assert "없습니다" in unknown["detail"]
+    assert unknown["param"] == "code"
     assert problem(api, "/api/codes/5930/prices", 400)["param"] == "code"
 
 

@@ -35,6 +35,20 @@ def test_orders_need_the_token_and_bad_prices_are_refused_with_the_valid_values(
     assert f"{quote['lower']:,}원 ~ {quote['upper']:,}원" in body["detail"]
 
 
+def test_an_unknown_code_is_refused_before_the_broker(api: Api) -> None:
+    ticket = {"code": "123456", "side": "buy", "qty": 1, "order_type": "market"}
+    refused = api.client.post("/api/orders", json=ticket, headers=api.auth())
+    assert refused.status_code == 400, refused.text
+    body = refused.json()
+    assert body["rule"] == "code"
+    assert "123456" in body["detail"]
+    assert "종목 목록" in body["detail"]
+    orders = api.client.get("/api/orders").json()
+    assert [(o["request"]["code"], o["status"], o["broker_order_id"]) for o in orders] == [
+        ("123456", "rejected", None)  # recorded, refused, never sent
+    ]
+
+
 def test_a_market_order_fills_and_shows_in_positions_and_account(api: Api) -> None:
     before = api.client.get("/api/account").json()
     assert before["killed"] is False

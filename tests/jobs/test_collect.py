@@ -13,18 +13,7 @@ from stocklab.jobs.runner import reap_stale_runs, run_job
 from stocklab.krx import trading_days
 from stocklab.model import KST, FlowKind, JobRun, JobStatus, Timeframe, now_kst
 from stocklab.store import Store, open_store
-
-CODES = 40
-START = date(2024, 9, 2)
-FRIDAY_EVENING = "2024-11-15T16:00:00+09:00"
-
-
-@pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    monkeypatch.setenv("STOCKLAB_SIM_CODES", str(CODES))
-    monkeypatch.setenv("STOCKLAB_SIM_START", START.isoformat())
-    monkeypatch.setenv("STOCKLAB_SIM_NOW", FRIDAY_EVENING)
-    return monkeypatch
+from tests.jobs.conftest import CODES, START
 
 
 def run(name: str, **args: object) -> JobRun:

@@ -78,7 +78,7 @@ def main(home: Path, mode: str, broker: str = "paper") -> None:
         manager.broker = Wrapped(manager.broker, "place", before=True)
     elif mode == "after_send":
         manager.broker = Wrapped(manager.broker, "place", before=False)
-    manager.submit(REQUEST)
+    manager.submit(REQUEST.model_copy(update={"account_id": manager.account_id}))
     if mode == "submit":
         return
     if mode == "after_fill":

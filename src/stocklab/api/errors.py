@@ -29,10 +29,11 @@ _TITLES = {
 
 
 class BadParam(HTTPException):
-    """A 400 that names the query or path parameter at fault."""
+    """A 4xx that names the query or path parameter at fault: 400 for a bad value, 404 for
+    a well-formed one that names nothing (an unknown code)."""
 
-    def __init__(self, param: str, detail: str) -> None:
-        super().__init__(400, detail=f"{param}: {detail}")
+    def __init__(self, param: str, detail: str, status: int = 400) -> None:
+        super().__init__(status, detail=f"{param}: {detail}")
         self.param = param
 
 

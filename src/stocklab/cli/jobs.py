@@ -71,7 +71,7 @@ def run(
     load_job_modules(settings.job_modules)
     job = get_job(name)
     args = json.loads(args_json) if args_json else _pairs(arg)
-    coerce_args(job, args)  # refuse bad arguments before anything starts
+    coerce_args(job, args, trusted=inline)  # refuse bad arguments before anything starts
     if inline:
         _run_inline(name, args, run_id, trigger)
         return

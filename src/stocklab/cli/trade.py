@@ -11,13 +11,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from stocklab.agent.base import SourceError
 from stocklab.cli import common
 from stocklab.cli.jobs import report
 from stocklab.jobs.runner import run_job
 from stocklab.model import KST, OrderStatus
 from stocklab.trading import risk
 from stocklab.trading.orders import OPEN
-from stocklab.trading.session import open_manager
+from stocklab.trading.session import account_name, open_manager
 from stocklab.trading.trader import configured
 
 trade_app = typer.Typer(help="매매: 실행, 상태, 긴급 정지.", no_args_is_help=True)
@@ -36,7 +37,10 @@ def _confirm_live(yes: bool) -> None:
         raise ValueError("설정된 전략이 없습니다 (stocklab.toml의 [[strategies]])")
     console = Console()
     console.print("[bold red]실거래 모드[/bold red]: LS증권 계좌로 실제 주문을 냅니다")
-    console.print(f"  계좌 이름  {settings.trading_account} (계좌번호는 앱 키에 묶여 있습니다)")
+    console.print(
+        f"  계좌 이름  {settings.live_account} (모의 계좌 {settings.trading_account}와 따로 "
+        "기록됩니다; 계좌번호는 앱 키에 묶여 있습니다)"
+    )
     for conf in strategies:
         console.print(f"  전략       {conf.strategy!r}: {', '.join(conf.codes)}", highlight=False)
     if not yes and not typer.confirm("이대로 실거래를 시작할까요?", default=False):
@@ -114,13 +118,26 @@ def kill(
     if off:
         Console().print("긴급 정지를 해제했습니다")
         return
-    cancelled = [] if keep_open else open_manager(settings, store).cancel_all()
-    Console().print(f"긴급 정지를 켰습니다: 새 주문 차단, 미체결 {len(cancelled)}건 취소 요청")
+    if keep_open:
+        Console().print("긴급 정지를 켰습니다: 새 주문 차단 (미체결 주문은 그대로)")
+        return
+    cancelled = len(open_manager(settings, store).cancel_all())
+    live_open = store.list_orders(account_name(settings, live=True), list(OPEN), 1)
+    if live_open:  # the live account's open orders are cancelled at LS too
+        try:
+            cancelled += len(open_manager(settings, store, live=True).cancel_all())
+        except SourceError as exc:
+            common.err_console.print(
+                f"실거래 계좌의 미체결 주문을 취소하지 못했습니다: {exc} — HTS/MTS에서 확인하세요"
+            )
+    Console().print(f"긴급 정지를 켰습니다: 새 주문 차단, 미체결 {cancelled}건 취소 요청")
 
 
-def _orders_table(console: Console, statuses: list[OrderStatus] | None, limit: int) -> None:
+def _orders_table(
+    console: Console, statuses: list[OrderStatus] | None, limit: int, live: bool = False
+) -> None:
     settings = common.settings()
-    rows = common.reader().list_orders(settings.trading_account, statuses, limit)
+    rows = common.reader().list_orders(account_name(settings, live=live), statuses, limit)
     table = Table("주문", "종목", "매매", "수량", "가격", "체결", "상태", "사유")
     for o in rows:
         r = o.request
@@ -142,12 +159,16 @@ def list_orders(
     status: Annotated[list[OrderStatus] | None, typer.Option(help="상태로 거르기")] = None,
     open_only: Annotated[bool, typer.Option("--open", help="미체결만")] = False,
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+    live: Annotated[bool, typer.Option(help="실거래 계좌의 주문")] = False,
 ) -> None:
-    _orders_table(Console(), list(OPEN) if open_only else status, limit)
+    _orders_table(Console(), list(OPEN) if open_only else status, limit, live)
 
 
 @orders_app.command("cancel", help="주문을 취소합니다.")
-def cancel(client_id: Annotated[str, typer.Argument(help="주문 (client id)")]) -> None:
+def cancel(
+    client_id: Annotated[str, typer.Argument(help="주문 (client id)")],
+    live: Annotated[bool, typer.Option(help="실거래 계좌의 주문 (LS증권에 취소)")] = False,
+) -> None:
     settings = common.settings()
-    order = open_manager(settings, common.store(actor="cli")).cancel(client_id)
+    order = open_manager(settings, common.store(actor="cli"), live=live).cancel(client_id)
     Console().print(f"{order.client_id}: {order.status.value}")

@@ -3,8 +3,10 @@
 Each collector is idempotent and resumable: it starts from what the store already holds
 (the last bar or row per code), asks the source only for what is missing, and saves code
 by code (each save is atomic), so a rerun after a crash fetches only the rest and never
-writes a duplicate. What comes back is checked against the KRX calendar: an empty answer
-where the calendar expects data is a failure, not a silent success. Stopping errors (a
+writes a duplicate. What comes back is checked against the KRX calendar: an empty or short
+answer where the calendar expects data is a failure, not a silent success. What a short
+answer did bring is saved only where the resume point then still lies before the gap, so
+the rerun that the failure calls for fetches exactly what is missing. Stopping errors (a
 refused key, the day's quota) end the run at once with the source's hint.
 """
 
@@ -80,13 +82,29 @@ def _stop_or_record(ctx: JobContext, code: str, exc: SourceError, failures: list
     failures.append(f"{code} ({exc})")
 
 
-def _finish(ctx: JobContext, what: str, failures: list[str]) -> None:
-    ctx.count("failed_codes", len(failures))
+def _finish(
+    ctx: JobContext, what: str, failures: list[str], *, codes: int | None = None, hint: str = ""
+) -> None:
+    """End the run failed if anything failed; `codes` counts failed codes when the
+    messages are not one per code (the whole-market path writes one per day)."""
+    failed = len(failures) if codes is None else codes
+    ctx.count("failed_codes", failed)
     if failures:
         shown = "; ".join(failures[:5]) + (
-            f" 외 {len(failures) - 5}개" if len(failures) > 5 else ""
+            f" 외 {len(failures) - 5}건" if len(failures) > 5 else ""
         )
-        raise CollectError(f"{what}: {len(failures)}개 종목 실패 — {shown}")
+        raise CollectError(
+            f"{what}: {failed}개 종목 실패 — {shown}" + (f" — {hint}" if hint else "")
+        )
+
+
+def _day_of(ts: int) -> date:
+    return datetime.fromtimestamp(ts, KST).date()
+
+
+def _session_day(day: date) -> date:
+    """`day` if it is a trading day, else the trading day before it."""
+    return day if is_trading_day(day) else previous_trading_day(day)
 
 
 # -- instruments -------------------------------------------------------------------------
@@ -120,11 +138,9 @@ def collect_daily(
     src = ctx.source(source)
     targets = _codes(ctx, codes)
     end = _end_day(ctx, src)
-    last = {
-        c.code: c.last.astimezone(KST).date()
-        for c in ctx.store.bar_overview()
-        if c.timeframe is Timeframe.DAY
-    }
+    overview = [c for c in ctx.store.bar_overview() if c.timeframe is Timeframe.DAY]
+    last = {c.code: c.last.astimezone(KST).date() for c in overview}
+    first = {c.code: c.first.astimezone(KST).date() for c in overview}
     default_start = since or getattr(src, "start", None) or end - timedelta(days=365)
     plan: dict[str, date] = {}
     for code in targets:
@@ -138,7 +154,7 @@ def collect_daily(
     if not missing_days:
         ctx.log.info("일봉: %s 이후 거래일이 없습니다", min(plan.values()))
         return
-    if len(missing_days) <= BULK_DAYS and _bulk_daily(ctx, src, plan, missing_days):
+    if len(missing_days) <= BULK_DAYS and _bulk_daily(ctx, src, plan, first, missing_days):
         return
     _daily_by_code(ctx, src, plan, end)
 
@@ -149,14 +165,35 @@ def _save_bars(ctx: JobContext, bars: BarSeries, source: str, kind: str) -> None
     ctx.count("unchanged", result.unchanged)
 
 
-def _bulk_daily(ctx: JobContext, src: object, plan: dict[str, date], days: list[date]) -> bool:
-    """Whole-market answers, one per missing day; False if the source has no such call."""
+def _bulk_daily(
+    ctx: JobContext,
+    src: object,
+    plan: dict[str, date],
+    first: dict[str, date],
+    days: list[date],
+) -> bool:
+    """Whole-market answers, one per missing day; False if the source has no such call.
+
+    A code is expected on a day it is planned for if it was trading by then: its first
+    stored bar is no later, or it came in an earlier day's answer of this run. A code
+    with neither is a new listing and is not expected yet. An expected code missing from
+    day D's answer is a failure, and none of its bars after D is saved in this run: its
+    last stored bar stays before D, so the rerun starts at D for it (and, since the
+    saves skip what is stored, ends with exactly the bars of a clean run).
+    """
     market_daily = getattr(src, "market_daily", None)
     if market_daily is None:
         return False
     name = src.name  # type: ignore[attr-defined]
     codes = np.array(sorted(plan), dtype="<U6")
     starts = np.array([int(daily_ts(plan[c]).timestamp()) for c in codes.tolist()])
+    never = np.iinfo(np.int64).max
+    listed = np.array(
+        [int(daily_ts(first[c]).timestamp()) if c in first else never for c in codes.tolist()]
+    )
+    seen = np.zeros(len(codes), dtype=bool)  # came in an answer of this run
+    held = np.zeros(len(codes), dtype=bool)  # missing on a day: nothing later is saved
+    failures: list[str] = []
     ctx.progress.start(len(days), f"일봉 {days[0]}~{days[-1]} ({name}, 시장 전체)")
     try:
         for day in days:
@@ -169,20 +206,39 @@ def _bulk_daily(ctx: JobContext, src: object, plan: dict[str, date], days: list[
                     f"{name}가 거래일 {day}의 일봉을 하나도 주지 않았습니다; 출처가 아직 "
                     "그날 자료를 내지 않았을 수 있습니다 (나중에 다시 실행하세요)"
                 )
+            at = int(daily_ts(day).timestamp())
             pos = np.searchsorted(codes, bars.code)
             hit = (pos < len(codes)) & (codes[np.minimum(pos, len(codes) - 1)] == bars.code)
+            present = np.zeros(len(codes), dtype=bool)
+            present[pos[hit & (bars.ts == at)]] = True
+            gone = (starts <= at) & ((listed <= at) | seen) & ~held & ~present
+            if gone.any():
+                held |= gone
+                failures.append(_missing_on(day, codes[gone].tolist()))
+                ctx.log.warning("%s", failures[-1])
+            seen |= present
             wanted = np.zeros(len(bars), dtype=bool)
-            wanted[hit] = bars.ts[hit] >= starts[pos[hit]]
+            wanted[hit] = (bars.ts[hit] >= starts[pos[hit]]) & ~held[pos[hit]]
             _save_bars(ctx, bars.take(wanted), name, "bars_1d")
             ctx.progress.advance()
     finally:
         ctx.progress.finish()
     ctx.log.info("일봉: %d일 × 시장 전체, 종목 %d개 대상 (출처 %s)", len(days), len(plan), name)
+    _finish(
+        ctx, "일봉 수집(시장 전체)", failures, codes=int(held.sum()),
+        hint="빠진 종목은 그날 앞에서 멈췄으니 다시 실행하면 그날부터 받습니다",
+    )  # fmt: skip
     return True
+
+
+def _missing_on(day: date, missing: list[str]) -> str:
+    shown = ", ".join(missing[:10]) + (", …" if len(missing) > 10 else "")
+    return f"{day}: {len(missing)}개 종목이 빠짐 ({shown})"
 
 
 def _daily_by_code(ctx: JobContext, src: object, plan: dict[str, date], end: date) -> None:
     name = src.name  # type: ignore[attr-defined]
+    last_session = _session_day(end)
     failures: list[str] = []
     ctx.progress.start(len(plan), f"일봉 ~{end} ({name})")
     try:
@@ -197,7 +253,16 @@ def _daily_by_code(ctx: JobContext, src: object, plan: dict[str, date], end: dat
             if len(bars) == 0:
                 failures.append(f"{code} ({start}~{end} 거래일에 일봉이 없음)")
             else:
+                # What came is valid and ends the code's stored history, so the rerun
+                # resumes right after it; only the tail is checked (a first bar after
+                # `start` is a new listing).
                 _save_bars(ctx, bars, name, "bars_1d")
+                got = _day_of(int(bars.ts.max()))
+                if got < last_session:
+                    failures.append(
+                        f"{code} (출처가 {got}까지만 주었습니다; {last_session}까지 있어야 "
+                        "합니다 — 다시 실행하면 나머지를 받습니다)"
+                    )
             ctx.progress.advance()
     finally:
         ctx.progress.finish()
@@ -229,6 +294,12 @@ def collect_minute(
     target = day or _minute_day(ctx.now())
     if not is_trading_day(target):
         raise CollectError(f"{target}는 거래일이 아닙니다")
+    # Once the session has closed, its minutes must reach the closing auction's print
+    # (LS labels it 15:30 and the adapter files it at 15:29; the simulator at 15:30).
+    # Today's minutes before then are partial by nature and are not checked.
+    close = session(target).close
+    closing_bar = int((close - timedelta(minutes=1)).timestamp())
+    closed = ctx.now() >= close + timedelta(minutes=1)
     failures: list[str] = []
     ctx.progress.start(len(targets), f"분봉 {target} ({src.name})")
     try:
@@ -246,6 +317,15 @@ def collect_minute(
             new = bars.take(bars.ts > after)
             if len(new):
                 _save_bars(ctx, new, src.name, "bars_1m")
+                after = int(new.ts.max())
+            if closed and 0 < after < closing_bar:
+                # The rerun asks for the whole day again and keeps what is after the
+                # last stored minute, so it fills exactly this tail.
+                failures.append(
+                    f"{code} (출처가 {target} {datetime.fromtimestamp(after, KST):%H:%M}까지만 "
+                    f"주었습니다; 장 마감 {close:%H:%M}까지 있어야 합니다 — 다시 실행하면 "
+                    "나머지를 받습니다)"
+                )
             ctx.progress.advance()
     finally:
         ctx.progress.finish()

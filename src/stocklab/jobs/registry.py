@@ -25,6 +25,9 @@ class Job:
     description: str
     defaults: dict[str, Any] = field(default_factory=dict)
     trading_days_only: bool = False
+    cli_only: frozenset[str] = frozenset()
+    """Arguments no schedule, API call or `--arg` may give: `live` is set only by
+    `stocklab trade run --live`, after it has said what will trade and asked."""
 
 
 JOBS: dict[str, Job] = {
@@ -47,8 +50,20 @@ JOBS: dict[str, Job] = {
             trading_days_only=True,
         ),
         Job("backtest", backtest.backtest, "백테스트 (전략을 저장된 과거 봉으로 실행)"),
-        Job("trade", trade.trade, "매매 주기 (전략 신호 → 주문)", trading_days_only=True),
-        Job("reconcile", trade.reconcile, "주문·체결·잔고 대사", trading_days_only=True),
+        Job(
+            "trade",
+            trade.trade,
+            "매매 주기 (전략 신호 → 주문)",
+            trading_days_only=True,
+            cli_only=frozenset({"live"}),
+        ),
+        Job(
+            "reconcile",
+            trade.reconcile,
+            "주문·체결·잔고 대사",
+            trading_days_only=True,
+            cli_only=frozenset({"live"}),
+        ),
     )
 }
 
@@ -84,7 +99,8 @@ def get_job(name: str) -> Job:
 
 
 def call(job: Job, ctx: JobContext, args: dict[str, Any]) -> None:
-    job.fn(ctx, **{**job.defaults, **coerce_args(job, args)})
+    """In the run's own process: its starter has already refused what it may not pass."""
+    job.fn(ctx, **{**job.defaults, **coerce_args(job, args, trusted=True)})
 
 
 def parameters(job: Job) -> dict[str, Any]:
@@ -94,25 +110,39 @@ def parameters(job: Job) -> dict[str, Any]:
     return {n: hints.get(n, Any) for n in names}
 
 
-def coerce_args(job: Job, args: dict[str, Any]) -> dict[str, Any]:
+def coerce_args(job: Job, args: dict[str, Any], *, trusted: bool = False) -> dict[str, Any]:
     """Arguments from a command line, a cron table or JSON, as the job's types want them.
 
-    Dates come as `YYYY-MM-DD`, code lists as `a,b` or a list; unknown names are refused.
+    Dates come as `YYYY-MM-DD`, code lists as `a,b` or a list, yes/no as true/false;
+    unknown names are refused, and so are the job's CLI-only ones unless `trusted` (the
+    run's own process, or `stocklab trade run --live` after its confirmation).
     """
     params = parameters(job)
     out: dict[str, Any] = {}
     for name, value in args.items():
         if name not in params:
-            allowed = ", ".join(params) or "없음"
+            allowed = ", ".join(p for p in params if p not in job.cli_only) or "없음"
             raise ValueError(f"작업 {job.name}에 {name!r} 인자는 없습니다 (허용: {allowed})")
+        if name in job.cli_only and not trusted:
+            raise ValueError(
+                f"작업 {job.name}의 {name} 인자는 여기서 줄 수 없습니다: 실거래는 "
+                "`stocklab trade run --live`로만 켭니다 (무엇을 거래할지 보여 주고 확인을 받습니다)"
+            )
         out[name] = _coerce(name, value, params[name])
     return out
+
+
+_YES = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
 def _coerce(name: str, value: Any, hint: Any) -> Any:
     if value is None:
         return None
     kinds = set(typing.get_args(hint)) | {hint}
+    if bool in kinds and not isinstance(value, bool):
+        if str(value).strip().lower() not in _YES:
+            raise ValueError(f"인자 {name}={value!r}는 true 또는 false여야 합니다")
+        return _YES[str(value).strip().lower()]
     try:
         if date in kinds and not isinstance(value, date):
             return date.fromisoformat(str(value))

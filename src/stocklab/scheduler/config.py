@@ -14,7 +14,7 @@ from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from stocklab.config import ConfigError, Settings
-from stocklab.jobs.registry import get_job, load_job_modules
+from stocklab.jobs.registry import coerce_args, get_job, load_job_modules
 from stocklab.model import KST
 
 DEFAULTS: dict[str, dict[str, Any]] = {
@@ -93,6 +93,7 @@ def load_schedules(settings: Settings) -> dict[str, JobSchedule]:
         try:
             schedule = JobSchedule(name=name, **raw)
             schedule.trigger()
+            coerce_args(job, schedule.args)  # a mistake shows at start, not at every run
         except (ValidationError, ValueError, TypeError) as exc:
             if isinstance(exc, ValidationError):
                 err = exc.errors()[0]

@@ -117,12 +117,16 @@ class OrderManager:
     def snapshot(self, request: OrderRequest) -> risk.Snapshot:
         """What the risk rules look at for this order, from the broker and the market."""
         now = self.now()
-        quote = self.market.quote(request.code)
         instrument = self.store.get_instrument(request.code) or next(
             (i for i in self.market.instruments() if i.code == request.code), None
         )
-        if instrument is None:
-            raise risk.RiskRejected("code", f"종목 {request.code}를 알 수 없습니다")
+        if instrument is None:  # asked before the quote: the source has none for it
+            raise risk.RiskRejected(
+                "code",
+                f"종목 {request.code}를 알 수 없습니다 — 종목 목록(stocklab collect codes)에 있는 "
+                "6자리 코드를 쓰세요",
+            )
+        quote = self.market.quote(request.code)
         holdings = {h.code: h for h in self.broker.holdings()}
         balance = self.broker.balance()
         values = {}
@@ -153,6 +157,11 @@ class OrderManager:
 
     def submit(self, request: OrderRequest) -> Order:
         """Check, record, send. The same client id is never sent twice."""
+        if request.account_id != self.account_id:  # a bug in the caller, never a user's
+            raise ValueError(
+                f"주문 {request.client_id}의 계좌 {request.account_id!r}가 이 주문 관리자의 "
+                f"계좌 {self.account_id!r}와 다릅니다"
+            )
         existing = self.store.get_order(request.client_id)
         if existing is not None:
             return existing

@@ -18,6 +18,16 @@ from stocklab.trading.orders import OrderManager
 from stocklab.trading.trader import Trader, configured
 
 
+def account_name(settings: Settings, *, live: bool) -> str:
+    """The store's name for the account: live trading never shares paper's records."""
+    if live and settings.live_account == settings.trading_account:
+        raise ValueError(
+            "설정 오류: STOCKLAB_LIVE_ACCOUNT와 STOCKLAB_TRADING_ACCOUNT가 같습니다 — "
+            "실거래와 모의 기록이 섞이지 않게 서로 다른 이름을 쓰세요"
+        )
+    return settings.live_account if live else settings.trading_account
+
+
 def open_manager(
     settings: Settings,
     store: Store,
@@ -32,7 +42,7 @@ def open_manager(
     return OrderManager(
         store,
         broker,
-        settings.trading_account,
+        account_name(settings, live=live),
         market,
         settings.home,
         limits=limits_from(settings),

@@ -10,19 +10,31 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
+
 from stocklab.agent.base import MarketData
 from stocklab.barseries import BarSeries
-from stocklab.krx import add_ticks, round_to_tick
-from stocklab.krx.fills import fee, rate_units
-from stocklab.model import KST, Order, OrderRequest, OrderStatus, OrderType, Side, Timeframe
-from stocklab.store import Store
+from stocklab.krx import InvalidPriceError, add_ticks, price_limits, round_to_tick
+from stocklab.krx.fills import RATE_SCALE, fee, rate_units
+from stocklab.model import (
+    KST,
+    Order,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Side,
+    Timeframe,
+    daily_ts,
+)
+from stocklab.store import Store, StoreError
 from stocklab.store.base import MAX_LIMIT
 from stocklab.trading import risk
 from stocklab.trading.orders import OPEN, OrderManager
-from stocklab.trading.strategy import Strategy, get_strategy
+from stocklab.trading.strategy import Rules, Strategy, get_strategy
 
 log = logging.getLogger("stocklab.trading")
 
@@ -93,7 +105,8 @@ class Trader:
     def _bars(self, strategy: Strategy, code: str) -> BarSeries:
         """Recent closed bars: from the store, or the source's minutes of today if the store
         has none yet (minute collection runs every few minutes)."""
-        need = max(strategy.warmup * 3, 200)
+        # enough bars to see a position through its holding limit (counted in these bars)
+        need = max(strategy.warmup * 3, 200, (strategy.rules.max_holding_bars or 0) + 1)
         bars = self.store.load_bars(code, strategy.timeframe, limit=need)
         today = self.manager.now().astimezone(KST).date()
         if strategy.timeframe is Timeframe.MINUTE and (
@@ -129,12 +142,19 @@ class Trader:
             price=price,
         )
 
-    def _entry_price(self, code: str) -> int | None:
-        """The average price of the last filled buy: what "ten ticks higher" counts from."""
+    def _entry(self, code: str) -> tuple[int, datetime | None] | None:
+        """(price, time) of the first fill of the last filled buy: the backtest sets a
+        position's take-profit and stop from its first fill and counts its holding time
+        from that fill's bar."""
         for order in self.store.list_orders(self.manager.account_id, limit=200):
             req = order.request
             if req.code == code and req.side is Side.BUY and order.filled_qty:
-                return order.filled_amount // order.filled_qty
+                fills = self.store.list_fills(
+                    self.manager.account_id, client_id=order.client_id, limit=1
+                )
+                if fills:
+                    return fills[0].price, fills[0].ts
+                return order.filled_amount // order.filled_qty, None
         return None
 
     def _trade(self, strategy: Strategy, code: str, report: CycleReport) -> None:
@@ -147,7 +167,8 @@ class Trader:
         position = self.store.get_position(self.manager.account_id, code)
         held = position.qty if position else 0
         pending = self._open_orders(code)
-        price = self.market.quote(code).price
+        quote = self.market.quote(code)
+        price = quote.price
         base = f"{strategy.name}-{code}"
         if held == 0:
             if not pending and signals.entries[-1]:
@@ -157,21 +178,67 @@ class Trader:
                         report, self._request(f"{base}-{bar}-buy", code, Side.BUY, qty, price)
                     )
             return
-        if any(o.request.side is Side.SELL for o in pending):
-            return
         rules = strategy.rules
-        entry = self._entry_price(code) or price
+        inst = self.store.get_instrument(code)
+        options: dict[str, Any] = {"market": inst.market, "kind": inst.kind} if inst else {}
+        entry, entered = self._entry(code) or (price, None)
+        day = entered.astimezone(KST).date() if entered else None
+        # The bar the entry filled in (the backtest's entry bar i): holding time counts from
+        # it, and the stop meets the bars after it.
+        first = _bar_start(entered, strategy.timeframe) if entered else None
+        after = bars.ts > first if first is not None else np.zeros(len(bars), dtype=bool)
+        stop = _stop_level(entry, rules.stop_loss_pct, day, options)
+        # The backtest's stop meets every bar's low; a cycle sees the current price and the
+        # bars closed since the last cycle, so it also sells when a closed bar after the
+        # entry bar touched the stop (at market, one cycle late: paper holds no stop order).
+        touched = stop > 0 and (price <= stop or bool((bars.low[after] <= stop).any()))
+        held_bars = int((bars.ts >= first).sum()) if first is not None else 0
+        # 0 or None means no limit, as in the backtest
+        expired = bool(rules.max_holding_bars) and held_bars >= (rules.max_holding_bars or 0)
         marker = f"{base}-p{position.version if position else 0}"
         if signals.exits[-1]:
-            self._submit(report, self._request(f"{base}-{bar}-exit", code, Side.SELL, held, None))
-        elif rules.stop_loss_pct is not None and price <= entry * (1 - rules.stop_loss_pct):
-            self._submit(report, self._request(f"{marker}-stop", code, Side.SELL, held, None))
-        elif rules.take_profit_ticks is not None:
-            inst = self.store.get_instrument(code)
-            options = {"market": inst.market, "kind": inst.kind} if inst else {}
-            start = round_to_tick(entry, "down", **options)
-            target = add_ticks(start, rules.take_profit_ticks, **options)
-            self._submit(report, self._request(f"{marker}-tp", code, Side.SELL, held, target))
+            exit_id = f"{base}-{bar}-exit"
+        elif touched:
+            exit_id = f"{marker}-{bar}-stop"
+        elif expired:
+            exit_id = f"{marker}-{bar}-hold"
+        else:
+            exit_id = None
+        selling = [o for o in pending if o.request.side is Side.SELL]
+        if selling:
+            # A resting take-profit gives way to a market exit (the backtest's pending market
+            # sell fills at the open whatever the target); anything else is left to work.
+            if exit_id is None or any(o.request.order_type is OrderType.MARKET for o in selling):
+                return
+            for order in selling:
+                try:
+                    self.manager.cancel(order.client_id)
+                except (ValueError, StoreError) as exc:
+                    log.info(
+                        "%s %s: 익절 주문 취소를 다음 주기에 다시 합니다 (%s)", base, code, exc
+                    )
+                    return
+            if any(o.request.side is Side.SELL for o in self._open_orders(code)):
+                return  # the cancel is not confirmed yet
+            position = self.store.get_position(self.manager.account_id, code)
+            held = position.qty if position else 0
+            if held == 0:
+                return  # the take-profit filled before it could be cancelled
+        if exit_id is not None:
+            self._submit(report, self._request(exit_id, code, Side.SELL, held, None))
+            return
+        target = _target_level(entry, rules, day, options)
+        if target == 0:
+            return
+        today = self.manager.now().astimezone(KST).date()
+        target = round_to_tick(target, "up", on=today, **options)
+        band = price_limits(quote.prev_close or price, on=today, **options)
+        if target > band.upper:
+            return  # no price today can reach it (the backtest would not fill it either)
+        # Below the day's floor the target is under every price of the day: a limit sell at
+        # the floor fills at the open, as the backtest's target below the open does.
+        target = max(target, band.lower)
+        self._submit(report, self._request(f"{marker}-{bar}-tp", code, Side.SELL, held, target))
 
     def _size(self, strategy: Strategy, price: int) -> int:
         rules = strategy.rules
@@ -186,3 +253,40 @@ class Trader:
         while qty > 0 and qty * price + fee(qty * price, self.commission) > budget:
             qty -= 1
         return qty
+
+
+def _bar_start(at: datetime, timeframe: Timeframe) -> int:
+    """Epoch seconds of the start of the bar of `timeframe` that holds `at`."""
+    if timeframe is Timeframe.DAY:
+        return int(daily_ts(at.astimezone(KST).date()).timestamp())
+    return int(at.timestamp()) // timeframe.seconds * timeframe.seconds
+
+
+def _target_level(entry: int, rules: Rules, day: date | None, options: dict[str, Any]) -> int:
+    """The take-profit price for a position entered at `entry`, as the backtest sets it
+    (`kernel._levels`): `take_profit_ticks` ticks above the entry; `take_profit_pct` above it
+    rounded up onto the tick grid of the entry day; the lower of the two when both are set;
+    0 when neither is."""
+    target = 0
+    if rules.take_profit_ticks:  # 0 or None: none, as in the backtest
+        start = round_to_tick(entry, "down", on=day, **options)
+        target = add_ticks(start, rules.take_profit_ticks, on=day, **options)
+    if rules.take_profit_pct is not None:
+        raw = -(-entry * (RATE_SCALE + rate_units(rules.take_profit_pct)) // RATE_SCALE)
+        pct = round_to_tick(raw, "up", on=day, **options)
+        target = pct if target == 0 else min(target, pct)
+    return target
+
+
+def _stop_level(
+    entry: int, stop_loss_pct: Decimal | None, day: date | None, options: dict[str, Any]
+) -> int:
+    """The stop price, as the backtest sets it: `stop_loss_pct` below the entry, floored to
+    the won, then rounded down onto the tick grid of the entry day; 0 when there is none."""
+    if stop_loss_pct is None:
+        return 0
+    raw = entry * (RATE_SCALE - rate_units(stop_loss_pct)) // RATE_SCALE
+    try:
+        return round_to_tick(raw, "down", on=day, **options) if raw > 0 else 0
+    except InvalidPriceError:  # below the lowest tick: no price can reach it
+        return 0

@@ -29,7 +29,7 @@ from stocklab.api.schemas import (
 from stocklab.barseries import NO_VALUE
 from stocklab.krx import previous_trading_day
 from stocklab.model import KST, FlowKind, Market, Timeframe
-from stocklab.store import NotFound, StoreReader
+from stocklab.store import StoreReader
 from stocklab.store.base import MAX_LIMIT
 
 router = APIRouter(prefix="/api/codes", tags=["codes"], responses=problems(400, 401, 404, 422, 503))
@@ -117,7 +117,9 @@ def list_codes(
 def get_code(code: Code, reader: Reader) -> CodeDetail:
     inst = reader.get_instrument(code)
     if inst is None:
-        raise NotFound(f"종목 {code}가 없습니다 (stocklab collect codes로 목록을 받으세요)")
+        raise BadParam(
+            "code", f"종목 {code}가 없습니다 (stocklab collect codes로 목록을 받으세요)", 404
+        )
     coverage = [
         Coverage(
             code=c.code,
@@ -135,7 +137,7 @@ def get_code(code: Code, reader: Reader) -> CodeDetail:
 
 def _known(reader: StoreReader, code: str) -> None:
     if reader.get_instrument(code) is None:
-        raise NotFound(f"종목 {code}가 없습니다")
+        raise BadParam("code", f"종목 {code}가 없습니다", 404)
 
 
 # A read of up to this many bars from the embedded store takes a few milliseconds, less
