@@ -124,6 +124,13 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE instruments ADD COLUMN source TEXT NOT NULL DEFAULT 'unknown';
     """,
+    # 3: INSERT OR REPLACE on an existing entry deletes it without firing the DELETE
+    # trigger (recursive triggers are off); refuse an insert whose id is taken.
+    """
+    CREATE TRIGGER audit_no_replace BEFORE INSERT ON audit
+        WHEN NEW.id IS NOT NULL AND EXISTS (SELECT 1 FROM audit WHERE id = NEW.id)
+        BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,280 @@
+"""Schema migrations of the embedded store: an old file opens as the current schema.
+
+A database at schema v1 is built here by hand, exactly as the first release's schema made it,
+with rows written in that release's format; opening it with `SqliteStore` must bring it to the
+current version without losing or changing a row.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from stocklab.model import KST, AuditEntry, Instrument, Market, Timeframe, daily_ts
+from stocklab.store import WriteResult
+from stocklab.store.base import BarCoverage
+from stocklab.store.schema import MIGRATIONS, SCHEMA_VERSION
+from stocklab.store.sqlite import SqliteStore
+
+# Schema v1 as it shipped (commit 87c0f11), copied on purpose: files made by that release
+# exist whatever later happens to MIGRATIONS[0], which must never be edited.
+V1_SCHEMA = """
+    CREATE TABLE instruments (
+        code TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        market TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        listed_on TEXT,
+        updated_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX instruments_market ON instruments (market, code);
+
+    CREATE TABLE bars (
+        code TEXT NOT NULL,
+        tf TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        open INTEGER NOT NULL,
+        high INTEGER NOT NULL,
+        low INTEGER NOT NULL,
+        close INTEGER NOT NULL,
+        volume INTEGER NOT NULL,
+        value INTEGER,
+        PRIMARY KEY (code, tf, ts)
+    ) WITHOUT ROWID;
+
+    -- one row per (code, timeframe): what bar_overview shows, kept current by every write
+    CREATE TABLE series (
+        code TEXT NOT NULL,
+        tf TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        first INTEGER NOT NULL,
+        last INTEGER NOT NULL,
+        source TEXT,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (code, tf)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE flows (
+        code TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        day TEXT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (code, kind, day)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE accounts (
+        account_id TEXT PRIMARY KEY,
+        version INTEGER NOT NULL,
+        data TEXT NOT NULL
+    );
+
+    CREATE TABLE orders (
+        client_id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX orders_account ON orders (account_id, created_at);
+    CREATE INDEX orders_status ON orders (status, created_at);
+
+    CREATE TABLE fills (
+        account_id TEXT NOT NULL,
+        fill_id TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (account_id, fill_id)
+    );
+    CREATE INDEX fills_client ON fills (client_id, ts);
+    CREATE INDEX fills_ts ON fills (ts);
+
+    CREATE TABLE positions (
+        account_id TEXT NOT NULL,
+        code TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (account_id, code)
+    );
+
+    CREATE TABLE job_runs (
+        run_id TEXT PRIMARY KEY,
+        job TEXT NOT NULL,
+        status TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX job_runs_started ON job_runs (started_at);
+    CREATE INDEX job_runs_job ON job_runs (job, started_at);
+
+    CREATE TABLE backtests (
+        backtest_id TEXT PRIMARY KEY,
+        created_at INTEGER NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX backtests_created ON backtests (created_at);
+
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts INTEGER NOT NULL,
+        operation TEXT NOT NULL,
+        collection TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        detail TEXT NOT NULL
+    );
+    CREATE INDEX audit_ts ON audit (ts);
+    CREATE INDEX audit_op ON audit (operation, ts);
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+    """
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+WRITTEN = datetime(2024, 3, 4, 16, 0, tzinfo=KST)
+DAYS = [date(2024, 3, 4), date(2024, 3, 5), date(2024, 3, 6)]
+BARS = [  # (day, open, high, low, close, volume, value or None)
+    (DAYS[0], 72_000, 73_000, 71_500, 72_800, 1_000, 72_400_000),
+    (DAYS[1], 72_800, 74_000, 72_500, 73_900, 2_000, None),
+    (DAYS[2], 73_900, 74_100, 73_000, 73_100, 1_500, 110_000_000),
+]
+AUDIT_DETAIL = {"inserted": 3, "updated": 0, "unchanged": 0, "timeframe": "1d", "codes": 1}
+
+
+def _ms(ts: datetime) -> int:
+    return (ts - EPOCH) // timedelta(milliseconds=1)
+
+
+def _secs(day: date) -> int:
+    return int(daily_ts(day).timestamp())
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> dict[str, tuple[int, str | None]]:
+    """name -> (notnull, default) of each column."""
+    return {r[1]: (r[3], r[4]) for r in conn.execute(f"PRAGMA table_info({table})")}
+
+
+def _snapshot(path: Path) -> tuple[int, list[str]]:
+    """Schema version and the whole content (schema, rows, autoincrement state) of a file."""
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("PRAGMA user_version").fetchone()[0], list(conn.iterdump())
+    finally:
+        conn.close()
+
+
+def make_v1_store(path: Path) -> None:
+    """A store file at schema v1 with rows as the v1 release wrote them."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.executescript(V1_SCHEMA)
+        conn.execute("PRAGMA user_version = 1")
+        written = _ms(WRITTEN)
+        conn.executemany(  # v1 had no `source` column: six values
+            "INSERT INTO instruments VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                ("005930", "삼성전자", "KOSPI", "stock", "1975-06-11", written),
+                ("035720", "카카오", "KOSPI", "stock", None, written),
+                ("247540", "에코프로비엠", "KOSDAQ", "stock", None, written),
+            ],
+        )
+        conn.executemany(
+            "INSERT INTO bars VALUES ('005930', '1d', ?, ?, ?, ?, ?, ?, ?)",
+            [(_secs(d), *rest) for d, *rest in BARS],
+        )
+        conn.execute(
+            "INSERT INTO series VALUES ('005930', '1d', 3, ?, ?, 'naver', ?)",
+            (_secs(DAYS[0]), _secs(DAYS[-1]), written),
+        )
+        conn.execute(
+            "INSERT INTO audit (ts, operation, collection, count, actor, detail)"
+            " VALUES (?, 'save_bars', 'bars', 3, 'v1-writer', ?)",
+            (written, json.dumps(AUDIT_DETAIL)),
+        )
+    finally:
+        conn.close()
+
+
+def test_v1_copy_here_is_the_shipped_first_migration() -> None:
+    assert " ".join(MIGRATIONS[0].split()) == " ".join(V1_SCHEMA.split())
+
+
+def test_v1_store_is_migrated_to_the_current_schema(tmp_path: Path) -> None:
+    assert SCHEMA_VERSION >= 2  # otherwise there is nothing to migrate and this proves nothing
+    path = tmp_path / "v1.db"
+    make_v1_store(path)
+    assert _snapshot(path)[0] == 1
+    assert "source" not in _columns(sqlite3.connect(path), "instruments")
+
+    store = SqliteStore(path, actor="test")
+    try:
+        raw = sqlite3.connect(path)
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        # migration 2: instruments.source, NOT NULL, 'unknown' for rows that predate it
+        assert _columns(raw, "instruments")["source"] == (1, "'unknown'")
+        assert raw.execute("SELECT DISTINCT source FROM instruments").fetchall() == [("unknown",)]
+        assert raw.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        triggers = raw.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        assert {"audit_no_update", "audit_no_delete"} <= {r[0] for r in triggers}
+        raw.close()
+
+        # the old rows, through the public methods
+        samsung = Instrument(
+            code="005930", name="삼성전자", market=Market.KOSPI, listed_on=date(1975, 6, 11)
+        )
+        assert store.get_instrument("005930") == samsung
+        assert samsung.source == "unknown"
+        assert [i.code for i in store.list_instruments()] == ["005930", "035720", "247540"]
+        assert [i.code for i in store.list_instruments(market=Market.KOSDAQ)] == ["247540"]
+        assert store.count_instruments(query="삼성") == 1
+
+        bars = store.load_bars("005930", Timeframe.DAY)
+        assert [b.trading_date for b in bars] == DAYS
+        assert [(b.open, b.high, b.low, b.close, b.volume, b.value) for b in bars] == [
+            tuple(row[1:]) for row in BARS
+        ]
+        assert store.bar_overview() == [
+            BarCoverage("005930", Timeframe.DAY, 3, daily_ts(DAYS[0]), daily_ts(DAYS[-1]), "naver")
+        ]
+        assert store.list_audit() == [  # and migrating wrote no entry of its own
+            AuditEntry(
+                ts=WRITTEN,
+                operation="save_bars",
+                collection="bars",
+                count=3,
+                actor="v1-writer",
+                detail=AUDIT_DETAIL,
+            )
+        ]
+
+        # the migrated rows compare equal to records, and the new column takes writes
+        assert store.upsert_instruments([samsung]) == WriteResult(0, 0, 1)
+        simulated = Instrument(code="00088K", name="한화3우B", market=Market.KOSPI, source="sim")
+        assert store.upsert_instruments([simulated]) == WriteResult(1, 0, 0)
+        assert store.get_instrument("00088K") == simulated
+    finally:
+        store.close()
+
+
+def test_opening_a_current_store_changes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "current.db"
+    store = SqliteStore(path, actor="test")
+    store.upsert_instruments(
+        [Instrument(code="005930", name="삼성전자", market=Market.KOSPI, source="krx")]
+    )
+    store.audit_event("login", "security", {"user": "a"})
+    store.close()
+    before = _snapshot(path)
+    assert before[0] == SCHEMA_VERSION
+
+    for _ in range(2):
+        again = SqliteStore(path, actor="other")
+        assert again.get_instrument("005930").source == "krx"
+        assert len(again.list_audit()) == 2
+        again.close()
+        assert _snapshot(path) == before
