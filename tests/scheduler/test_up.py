@@ -86,6 +86,10 @@ def test_up_serves_schedules_and_leaves_no_child_after_sigterm(tmp_path: Path) -
         output, _ = up.communicate(timeout=60)
     assert up.returncode == 0, output
     assert "종료하는 중" in output
+    # the banner says where to point a browser and where the API token is
+    assert f"http://localhost:{port}/" in output
+    assert "API 토큰" in output
+    assert str(home / "api-token") in output
     assert "Traceback" not in output
     for child in children:
         assert not child.is_running() or child.status() == psutil.STATUS_ZOMBIE, child

@@ -11,6 +11,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from stocklab import __version__
 from stocklab.cli.backtest import backtest_app
@@ -65,10 +66,10 @@ def main() -> None:
     try:
         app()
     except ConfigError as exc:
-        err_console.print(f"[red]{exc}[/red]", highlight=False)
+        err_console.print(f"[red]{escape(str(exc))}[/red]", highlight=False)
         sys.exit(2)
     except (StoreError, ValueError) as exc:
-        err_console.print(f"[red]오류: {exc}[/red]", highlight=False)
+        err_console.print(f"[red]오류: {escape(str(exc))}[/red]", highlight=False)
         sys.exit(1)
 
 

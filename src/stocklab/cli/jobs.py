@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from stocklab.cli import common
@@ -33,7 +34,7 @@ def report(run: JobRun) -> None:
     mark = marks.get(run.status, "[red]실패[/red]")
     Console().print(f"{mark} {run.job} ({seconds:.1f}초): {counts}", highlight=False)
     if run.error:
-        common.err_console.print(f"[red]{run.error}[/red]", highlight=False)
+        common.err_console.print(f"[red]{escape(run.error)}[/red]", highlight=False)
 
 
 def _pairs(values: list[str] | None) -> dict[str, Any]:

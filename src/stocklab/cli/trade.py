@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from stocklab.agent.base import SourceError
@@ -128,7 +129,8 @@ def kill(
             cancelled += len(open_manager(settings, store, live=True).cancel_all())
         except SourceError as exc:
             common.err_console.print(
-                f"실거래 계좌의 미체결 주문을 취소하지 못했습니다: {exc} — HTS/MTS에서 확인하세요"
+                f"실거래 계좌의 미체결 주문을 취소하지 못했습니다: {escape(str(exc))} — "
+                "HTS/MTS에서 확인하세요"
             )
     Console().print(f"긴급 정지를 켰습니다: 새 주문 차단, 미체결 {cancelled}건 취소 요청")
 
