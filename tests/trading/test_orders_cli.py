@@ -1,0 +1,81 @@
+"""`stocklab orders list --open` and `stocklab orders cancel ID` as a user runs them, on a
+paper account holding an open order (one trading cycle at a fixed clock)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from stocklab.model import OrderStatus
+from stocklab.store.sqlite import SqliteStore
+from stocklab.trading.orders import OPEN
+from tests.trading.test_trade_cli import env_for
+
+
+def stocklab(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    # Wide enough that rich never folds or elides a client id in the table.
+    return subprocess.run(
+        [sys.executable, "-m", "stocklab", *args],
+        env={**env_for(home), "COLUMNS": "250"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def open_orders(home: Path) -> list[str]:
+    store = SqliteStore(home / "stocklab.db", readonly=True)
+    return [o.client_id for o in store.list_orders("paper", list(OPEN), 100)]
+
+
+def test_orders_list_open_and_cancel_on_a_paper_account(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert stocklab(home, "collect", "codes").returncode == 0
+    cycle = stocklab(home, "trade", "run", "--once")
+    assert cycle.returncode == 0, cycle.stderr
+    before = open_orders(home)
+    assert len(before) >= 1, "the trading cycle left no open order to cancel"
+    target, *others = before
+
+    listed = stocklab(home, "orders", "list", "--open")
+    assert listed.returncode == 0, listed.stderr
+    for client_id in before:
+        assert client_id in listed.stdout
+
+    cancelled = stocklab(home, "orders", "cancel", target)
+    assert cancelled.returncode == 0, cancelled.stderr
+    assert cancelled.stdout.strip() == f"{target}: {OrderStatus.CANCELLED.value}"
+    store = SqliteStore(home / "stocklab.db", readonly=True)
+    order = store.get_order(target)
+    assert order is not None
+    assert order.status is OrderStatus.CANCELLED
+    assert open_orders(home) == others  # only that order was cancelled
+
+    after = stocklab(home, "orders", "list", "--open")
+    assert after.returncode == 0, after.stderr
+    assert target not in after.stdout
+    for client_id in others:
+        assert client_id in after.stdout
+    by_status = stocklab(home, "orders", "list", "--status", "cancelled")
+    assert target in by_status.stdout
+
+    # Cancelling it again is refused in one line: it is no longer open.
+    again = stocklab(home, "orders", "cancel", target)
+    assert again.returncode == 1
+    assert again.stderr.strip().count("\n") == 0, again.stderr
+    assert target in again.stderr
+    assert "cancelled" in again.stderr
+
+
+def test_cancelling_an_unknown_order_is_one_line_and_a_nonzero_exit(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    # A first command makes the store (and logs that once); the cancel comes after.
+    assert stocklab(home, "orders", "list").returncode == 0
+    unknown = stocklab(home, "orders", "cancel", "no-such-order-42")
+    assert unknown.returncode != 0
+    assert unknown.stdout == ""
+    lines = unknown.stderr.strip().splitlines()
+    assert len(lines) == 1, unknown.stderr
+    assert "no-such-order-42" in lines[0]
+    assert "Traceback" not in unknown.stderr
