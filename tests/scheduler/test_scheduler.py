@@ -24,7 +24,7 @@ QUIET = {"collect_codes": OFF, "collect_daily": OFF, "collect_minute": OFF, "col
 
 
 @pytest.fixture
-def test_jobs(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+def extra_jobs_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     """Make tests.support.extra_jobs importable here and in every child process."""
     path = os.pathsep.join([str(ROOT), str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])
     monkeypatch.setenv("PYTHONPATH", path)
@@ -33,7 +33,7 @@ def test_jobs(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 
 
 def test_jobs_run_in_their_own_processes_and_failures_are_recorded(
-    test_jobs: pytest.MonkeyPatch,
+    extra_jobs_env: pytest.MonkeyPatch,
 ) -> None:
     jobs = {
         **QUIET,
@@ -41,7 +41,7 @@ def test_jobs_run_in_their_own_processes_and_failures_are_recorded(
         "test_raise": {"cron": "*/2 * * * * *", "timeout": 60},
         "test_hang": {"cron": "*/3 * * * * *", "timeout": 2, "args": {"seconds": 600}},
     }
-    test_jobs.setenv("STOCKLAB_JOBS", json.dumps(jobs))
+    extra_jobs_env.setenv("STOCKLAB_JOBS", json.dumps(jobs))
     settings = load_settings()
     scheduler = Scheduler(settings)
     scheduler.start()
@@ -90,9 +90,9 @@ def test_jobs_run_in_their_own_processes_and_failures_are_recorded(
     assert me.children(recursive=True) == []
 
 
-def test_trading_days_only_jobs_skip_krx_holidays(test_jobs: pytest.MonkeyPatch) -> None:
+def test_trading_days_only_jobs_skip_krx_holidays(extra_jobs_env: pytest.MonkeyPatch) -> None:
     jobs = {**QUIET, "test_echo": {"cron": "40 15 * * 1-5", "timeout": 60}}
-    test_jobs.setenv("STOCKLAB_JOBS", json.dumps(jobs))
+    extra_jobs_env.setenv("STOCKLAB_JOBS", json.dumps(jobs))
     settings = load_settings()
     scheduler = Scheduler(settings)
     trigger = scheduler.schedules["test_echo"].trigger()
