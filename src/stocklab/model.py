@@ -290,6 +290,11 @@ class Order(Record):
     filled_qty: Count = 0
     filled_amount: KRW = 0
     reason: str | None = None
+    sent_after: str | None = None
+    """The broker's highest order number today just before this order was sent (brokers
+    that number orders rising within a day): a lost answer is matched above it."""
+    replaces: str | None = None
+    """For an order made by a modify (정정): the client id of the order it replaced."""
     created_at: AwareDatetime
     updated_at: AwareDatetime
     version: Count = 0

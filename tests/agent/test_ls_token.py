@@ -100,6 +100,7 @@ def test_another_process_reuses_the_cached_token(ls_server: LsTestServer, tmp_pa
         "STOCKLAB_LS_APPKEY": APPKEY,
         "STOCKLAB_LS_APPSECRET": APPSECRET,
         "STOCKLAB_LS_BASE_URL": ls_server.base_url,
+        "STOCKLAB_SIM_NOW": ls_server.now().isoformat(),  # the same clock as this process
     }
     done = subprocess.run(
         [sys.executable, str(SUPPORT / "ls_collect.py"), "2023-06-01", "2023-06-30", "078020"],
@@ -287,7 +288,7 @@ def test_a_garbled_cache_is_replaced(ls_server: LsTestServer, tmp_path: Path) ->
 def test_expired_entries_of_other_keys_are_dropped(ls_server: LsTestServer, tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
-    old = {"access_token": "x", "expires_at": (datetime.now(KST) - timedelta(hours=1)).isoformat()}
+    old = {"access_token": "x", "expires_at": (ls_server.now() - timedelta(hours=1)).isoformat()}
     (home / "ls-token.json").write_text(json.dumps({"tokens": {"other": old}}))
     with ls_source(ls_server, home) as source:
         source.quote("078020")

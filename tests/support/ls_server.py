@@ -44,10 +44,12 @@ import pytest
 from stocklab.agent.ls import LsBroker, LsClient, LsMarketData
 from stocklab.agent.ratelimit import monotonic
 from stocklab.krx import is_valid_price, price_limits
-from stocklab.model import KST, check_code, now_kst
+from stocklab.model import KST, check_code
 from tests.support.paths import SHARED
 
 SAMPLES = SHARED / "ref" / "ls-samples"
+EXCHANGE_NOW = datetime(2024, 11, 15, 10, 0, tzinfo=KST)
+"""The exchange clock the server stamps orders with unless a test gives its own."""
 TRS = ("t8436", "t8410", "t8412", "t1305", "t1101", "t1717", "t1921", "t1927")
 ORDER_TRS = ("CSPAT00601", "CSPAT00701", "CSPAT00801")
 ACCOUNT_TRS = ("t0425", "CSPAQ12200", "CSPAQ12300")
@@ -180,8 +182,9 @@ class LsTestServer:
     slow_seconds: float = 2.0
     token_delay: float = 0.0
     """Seconds the token endpoint takes, to widen the window for racing issuers."""
-    now: Callable[[], datetime] = now_kst
-    """The exchange clock for order times (OrdTime, ordtime)."""
+    now: Callable[[], datetime] = lambda: EXCHANGE_NOW
+    """The exchange clock for order times (OrdTime, ordtime): the test's, never the wall
+    clock (a test that moves stocklab's clock moves or skews this one as it needs)."""
     reference: dict[str, int] = field(default_factory=dict)
     """기준가 by code: orders outside its ±30% band are refused (no check for other codes)."""
     modify_code: str = "00132"
@@ -1150,16 +1153,20 @@ def ls_client(
     appsecret: str = APPSECRET,
     **options: Any,
 ) -> LsClient:
-    """A client of `server`, by default with the published example's keys."""
+    """A client of `server`, by default with the published example's keys and on the
+    server's clock."""
+    options.setdefault("now", server.now)
     return LsClient(
         appkey=appkey, appsecret=appsecret, home=home, base_url=server.base_url, **options
     )
 
 
 def ls_source(
-    server: LsTestServer, home: Path, now: Callable[[], datetime] = now_kst, **options: Any
+    server: LsTestServer, home: Path, now: Callable[[], datetime] | None = None, **options: Any
 ) -> LsMarketData:
-    """`LsMarketData` on `server`, with its clock `now` (the client's token clock too)."""
+    """`LsMarketData` on `server`, with its clock `now` (the client's token clock too;
+    the server's clock by default)."""
+    now = now or server.now
     return LsMarketData(ls_client(server, home, now=now, **options), now=now)
 
 
@@ -1168,10 +1175,12 @@ def ls_broker(
     home: Path,
     *,
     paper: bool = True,
-    now: Callable[[], datetime] = now_kst,
+    now: Callable[[], datetime] | None = None,
     **options: Any,
 ) -> LsBroker:
-    """`LsBroker` on `server` (a paper key by default), with its clock `now`."""
+    """`LsBroker` on `server` (a paper key by default), with its clock `now` (the
+    server's clock by default)."""
+    now = now or server.now
     return LsBroker(ls_client(server, home, now=now, **options), paper=paper, now=now)
 
 

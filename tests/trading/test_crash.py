@@ -117,9 +117,16 @@ def test_killed_after_a_fill_arrived_before_it_was_stored(home: Path) -> None:
 # -- the same three crashes with orders going to the LS test server ---------------------
 
 
-@pytest.fixture
-def ls_home(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, LsTestServer]]:
-    with serve() as server:
+SKEWS = {"broker-10min-behind": -600, "same-clock": 0, "broker-10min-ahead": 600}
+"""The LS server's clock minus stocklab's: reconcile must never compare the two."""
+
+
+@pytest.fixture(params=list(SKEWS.values()), ids=list(SKEWS))
+def ls_home(
+    home: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Iterator[tuple[Path, LsTestServer]]:
+    skew = timedelta(seconds=request.param)
+    with serve(now=lambda: SUBMIT_AT + skew) as server:
         monkeypatch.setenv("STOCKLAB_LS_APPKEY", APPKEY)
         monkeypatch.setenv("STOCKLAB_LS_APPSECRET", APPSECRET)
         monkeypatch.setenv("STOCKLAB_LS_BASE_URL", server.base_url)

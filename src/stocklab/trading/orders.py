@@ -185,12 +185,28 @@ class OrderManager:
         return self.store.update_order(updated)
 
     def _send(self, order: Order) -> Order:
-        """Mark the order sent (a compare-and-set: one sender wins), then place it."""
+        """Mark the order sent (a compare-and-set: one sender wins), then place it.
+
+        Brokers that do not keep our client id number their orders rising within a day;
+        the highest number before sending is recorded with the order, so a lost answer is
+        matched to the broker's copy by number (and terms), never by clock."""
         try:
-            order = self._move(order, OrderStatus.SUBMITTED)
+            mark = self._watermark()
+        except SourceError as exc:
+            reason = f"브로커의 오늘 주문번호를 확인하지 못해 보내지 않았습니다: {exc}"
+            return self._move(order, OrderStatus.REJECTED, reason=reason)
+        try:
+            order = self._move(order, OrderStatus.SUBMITTED, sent_after=mark)
         except VersionConflict:  # another process is sending it
             return self.store.get_order(order.client_id) or order
         return self._place(order)
+
+    def _watermark(self) -> str | None:
+        """The broker's highest order number today (None: it keeps client ids, or none yet)."""
+        if callable(getattr(self.broker, "client_id_of", None)):
+            return None
+        last = getattr(self.broker, "last_order_id", None)
+        return last() if callable(last) else None
 
     def _place(self, order: Order) -> Order:
         try:
@@ -278,16 +294,19 @@ class OrderManager:
                 (b for b in candidates if client_of(b.broker_order_id) == order.client_id), None
             )
         req = order.request
+        floor = _number(order.sent_after) if order.sent_after is not None else 0
         same = [
             b
             for b in candidates
-            if b.code == req.code
+            if b.original_id is None  # a modify's or cancel's row is never a new order
+            and b.code == req.code
             and b.side is req.side
             and b.qty == req.qty
+            and b.order_type is req.order_type
             and (req.price is None or b.price == req.price)
-            and (b.placed_at is None or b.placed_at >= order.created_at - timedelta(seconds=5))
+            and _number(b.broker_order_id) > floor
         ]
-        same.sort(key=lambda b: b.placed_at or order.created_at)
+        same.sort(key=lambda b: _number(b.broker_order_id))
         return same[0] if same else None
 
     def _resolve_unknown(
@@ -520,3 +539,9 @@ class OrderManager:
                 net[f.code] = net.get(f.code, 0) - f.qty
         marks = sum(q * self.market.quote(code).price for code, q in net.items() if q)
         return flows + marks
+
+
+def _number(broker_order_id: str | None) -> int:
+    """An order number as an integer for ordering (-1 when it is not a number)."""
+    text = (broker_order_id or "").strip()
+    return int(text) if text.isdigit() else -1

@@ -129,9 +129,11 @@ class LsBroker:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, paper: bool, now: Callable[[], datetime] = now_kst
+        cls, settings: Settings, *, paper: bool, now: Callable[[], datetime] | None = None
     ) -> LsBroker:
-        """The broker for these settings; `AuthError` when the app key or secret is missing."""
+        """The broker for these settings (on their clock unless `now` is given); `AuthError`
+        when the app key or secret is missing."""
+        now = now or settings.now
         client = client_from_settings(settings, now)
         return cls(client, paper=paper, now=now)
 
@@ -271,16 +273,24 @@ class LsBroker:
         """One cumulative fill per order with a fill (see the module docstring)."""
         return [row.fill for row in self._today() if row.fill is not None]
 
+    def last_order_id(self) -> str | None:
+        """The highest order number LS has given this account today (t0425, one page,
+        newest first); None before the day's first order. Order numbers only rise within
+        a day, so an order sent after this call gets a larger one — what reconcile matches
+        a lost answer by, whatever the clocks say."""
+        body = {"t0425InBlock": {**self._query("1"), "cts_ordno": ""}}
+        payload, _ = self.client.call("t0425", TRS["t0425"].path, body)
+        rows = order_rows(payload, self._now().astimezone(KST).date())
+        numbers = [int(row.order.broker_order_id) for row in rows]
+        return str(max(numbers)) if numbers else None
+
+    @staticmethod
+    def _query(sort: str) -> dict[str, str]:
+        return {"expcode": "", "chegb": "0", "medosu": "0", "sortgb": sort}
+
     def _today(self) -> list[OrderRow]:
-        body = {
-            "t0425InBlock": {
-                "expcode": "",  # every code
-                "chegb": "0",  # filled and open
-                "medosu": "0",  # both sides
-                "sortgb": "1",  # order number descending
-                "cts_ordno": "",
-            }
-        }
+        # every code, filled and open, both sides, order number descending
+        body = {"t0425InBlock": {**self._query("1"), "cts_ordno": ""}}
         today = self._now().astimezone(KST).date()
         by_number: dict[int, OrderRow] = {}
         for page in self._every_page("t0425", body):

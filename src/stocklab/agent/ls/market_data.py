@@ -56,9 +56,11 @@ class LsMarketData:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, now: Callable[[], datetime] = now_kst
+        cls, settings: Settings, *, now: Callable[[], datetime] | None = None
     ) -> LsMarketData:
-        """The source for these settings; `AuthError` when the app key or secret is missing."""
+        """The source for these settings (on their clock unless `now` is given); `AuthError`
+        when the app key or secret is missing."""
+        now = now or settings.now
         client = client_from_settings(settings, now)
         return cls(client, now=now)
 
