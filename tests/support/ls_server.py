@@ -527,6 +527,15 @@ class LsTestServer:
             order.status = "체결" if order.ordrem else "완료"
             self._account.filled(order, qty, price)
 
+    def late_fill(self, ordno: int, qty: int, price: int) -> None:
+        """A fill the exchange reports after the order was cancelled (it executed before
+        the cancel landed): `qty` more filled, nothing reopened."""
+        with self._lock:
+            order = self.book[ordno]
+            order.cheqty += qty
+            order.cheamt += qty * price
+            self._account.filled(order, qty, price)
+
     def reject(self, ordno: int) -> None:
         """The exchange refuses an order LS had taken: status 거부, nothing left open."""
         with self._lock:

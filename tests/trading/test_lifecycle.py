@@ -17,6 +17,7 @@ from stocklab.trading.lifecycle import TRANSITIONS, IllegalTransition, advance, 
         [S.NEW, S.SUBMITTED, S.ACCEPTED, S.CANCEL_REQUESTED, S.FILLED],  # cancel came too late
         [S.NEW, S.SUBMITTED, S.ACCEPTED, S.EXPIRED],
         [S.NEW, S.CANCELLED],
+        [S.ACCEPTED, S.CANCEL_REQUESTED, S.CANCELLED, S.FILLED],  # all filled, reported late
     ],
 )
 def test_real_paths_are_allowed(path: list[S]) -> None:
@@ -32,7 +33,8 @@ def test_real_paths_are_allowed(path: list[S]) -> None:
         (S.FILLED, S.CANCELLED),
         (S.CANCELLED, S.ACCEPTED),
         (S.REJECTED, S.SUBMITTED),
-        (S.EXPIRED, S.FILLED),
+        (S.EXPIRED, S.ACCEPTED),
+        (S.CANCELLED, S.PARTIALLY_FILLED),
         (S.NEW, S.FILLED),
         (S.ACCEPTED, S.SUBMITTED),
     ],
@@ -44,8 +46,11 @@ def test_impossible_moves_are_refused(current: S, target: S) -> None:
 
 def test_final_states_are_final_and_every_status_is_in_the_table() -> None:
     assert set(TRANSITIONS) == set(S)
-    for final in (S.FILLED, S.CANCELLED, S.REJECTED, S.EXPIRED):
+    for final in (S.FILLED, S.REJECTED):
         assert TRANSITIONS[final] == frozenset()
+    for ended in (S.CANCELLED, S.EXPIRED):  # only a late fill report moves them, to filled
+        assert TRANSITIONS[ended] == frozenset({S.FILLED})
+    for final in (S.FILLED, S.CANCELLED, S.REJECTED, S.EXPIRED):
         assert not final.is_open
     assert from_broker("partially_filled") is S.PARTIALLY_FILLED
     with pytest.raises(ValueError, match="브로커"):

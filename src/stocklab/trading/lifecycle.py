@@ -9,6 +9,9 @@ broker's view of an order maps onto these statuses with `from_broker`.
      │          │  └► rejected│  └► cancel_requested ──► cancelled
      └► rejected│             │         │    └──► filled  (the cancel came too late)
        cancelled└► expired ◄──┴─────────┘
+
+A fill reported after stocklab recorded a cancel or an expiry (it executed first) is
+recorded on the ended order; if it completes the order, cancelled/expired → filled.
 """
 
 from __future__ import annotations
@@ -41,9 +44,10 @@ TRANSITIONS: dict[S, frozenset[S]] = {
         {S.CANCEL_REQUESTED, S.PARTIALLY_FILLED, S.FILLED, S.CANCELLED, S.EXPIRED, S.ACCEPTED}
     ),
     S.FILLED: frozenset(),
-    S.CANCELLED: frozenset(),
+    # ended as far as stocklab knew, then a late report: the cancel came too late for all
+    S.CANCELLED: frozenset({S.FILLED}),
     S.REJECTED: frozenset(),
-    S.EXPIRED: frozenset(),
+    S.EXPIRED: frozenset({S.FILLED}),
 }
 
 

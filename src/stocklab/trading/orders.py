@@ -427,12 +427,9 @@ class OrderManager:
             )
             amount = fill.qty * fill.price
             filled = order.filled_qty + fill.qty
-            status = (
-                OrderStatus.FILLED if filled >= order.request.qty else OrderStatus.PARTIALLY_FILLED
-            )
             new_order = order.model_copy(
                 update={
-                    "status": advance(order.status, status),
+                    "status": _after_fill(order.status, filled >= order.request.qty),
                     "filled_qty": filled,
                     "filled_amount": order.filled_amount + amount,
                     "updated_at": self.now(),
@@ -539,6 +536,14 @@ class OrderManager:
                 net[f.code] = net.get(f.code, 0) - f.qty
         marks = sum(q * self.market.quote(code).price for code, q in net.items() if q)
         return flows + marks
+
+
+def _after_fill(status: OrderStatus, complete: bool) -> OrderStatus:
+    """The status after a fill. A fill reported after stocklab recorded the order's end (it
+    executed before a cancel or modify landed) is recorded but reopens nothing."""
+    if not status.is_open:
+        return advance(status, OrderStatus.FILLED) if complete else status
+    return advance(status, OrderStatus.FILLED if complete else OrderStatus.PARTIALLY_FILLED)
 
 
 def _number(broker_order_id: str | None) -> int:
