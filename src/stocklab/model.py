@@ -250,6 +250,10 @@ class OrderStatus(StrEnum):
     CANCELLED = "cancelled"
     REJECTED = "rejected"
     EXPIRED = "expired"
+    MODIFY_REQUESTED = "modify_requested"
+    """A 정정 is on its way; the order may still fill at its old terms."""
+    REPLACED = "replaced"
+    """Its open quantity moved to a new order (정정), which names it in `replaces`."""
 
     @property
     def is_open(self) -> bool:
@@ -257,7 +261,13 @@ class OrderStatus(StrEnum):
 
 
 _FINAL_STATUSES = frozenset(
-    {OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.EXPIRED}
+    {
+        OrderStatus.FILLED,
+        OrderStatus.CANCELLED,
+        OrderStatus.REJECTED,
+        OrderStatus.EXPIRED,
+        OrderStatus.REPLACED,
+    }
 )
 
 
@@ -290,6 +300,9 @@ class Order(Record):
     filled_qty: Count = 0
     filled_amount: KRW = 0
     reason: str | None = None
+    """Why it was refused or ended, in words for a person."""
+    rule: str | None = None
+    """What refused it: a risk rule's name, or `broker` (its code is in `reason`)."""
     sent_after: str | None = None
     """The broker's highest order number today just before this order was sent (brokers
     that number orders rising within a day): a lost answer is matched above it."""
@@ -431,3 +444,25 @@ def now_kst() -> datetime:
 
 
 ONE_DAY = timedelta(days=1)
+
+
+_DIGIT_HAS_FINAL = {"0": True, "1": True, "2": False, "3": True, "4": False,
+                    "5": False, "6": True, "7": True, "8": True, "9": False}  # fmt: skip
+"""Whether a digit read in Korean (영 일 이 삼 사 오 육 칠 팔 구) ends in a consonant."""
+_LETTERS_WITH_FINAL = frozenset("LMNR")  # 엘 엠 엔 알
+
+
+def josa(word: str, with_final: str, without_final: str) -> str:
+    """The particle that follows `word` as it is read: 종목 005930**이**, 주문 o-2**가**.
+
+    Hangul by its last syllable's final consonant, digits by their Korean reading (a code
+    is read digit by digit), Latin letters by their names; `with_final` is 이/을/은/과.
+    """
+    last = word.rstrip()[-1:] if word.strip() else ""
+    if "가" <= last <= "힣":
+        final = (ord(last) - ord("가")) % 28 != 0
+    elif last.isdigit():
+        final = _DIGIT_HAS_FINAL.get(last, False)
+    else:
+        final = last.upper() in _LETTERS_WITH_FINAL
+    return with_final if final else without_final

@@ -231,8 +231,24 @@ def test_modify_then_cancel_and_the_rows_they_leave(
     done = {"filled_qty": 0, "avg_fill_price": None, "open_qty": 0, "status": "cancelled"}
     assert broker.orders() == [
         BrokerOrder("32004", **common, price=60000, **done, placed_at=AT),
-        BrokerOrder("32005", **common, price=60100, **done, placed_at=AT, original_id="32004"),
-        BrokerOrder("32006", **common, price=60100, **done, placed_at=AT, original_id="32005"),
+        BrokerOrder(
+            "32005",
+            **common,
+            price=60100,
+            **done,
+            placed_at=AT,
+            original_id="32004",
+            kind="modify",
+        ),
+        BrokerOrder(
+            "32006",
+            **common,
+            price=60100,
+            **done,
+            placed_at=AT,
+            original_id="32005",
+            kind="cancel",
+        ),
     ]
 
 

@@ -116,3 +116,92 @@ def test_strategies_are_listed_with_their_parameters(api: Api) -> None:
     assert listed["sma_cross"]["defaults"] == {"fast": 5, "slow": 20}
     assert listed["sma_cross"]["timeframe"] == "1d"
     assert listed["ten_tick"]["params"]["properties"]["qty"]["minimum"] == 1
+
+
+def test_an_unknown_field_is_refused_naming_it(api: Api) -> None:
+    ticket = {"code": "005930", "side": "buy", "qty": 1, "type": "market"}  # order_type misspelt
+    refused = api.client.post("/api/orders", json=ticket, headers=api.auth())
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["param"] == "type"
+    assert refused.json()["detail"].startswith("type: ")
+    assert api.client.get("/api/orders").json() == []  # nothing recorded, nothing sent
+    kill = api.client.post("/api/kill", json={"on": True, "cancel": True}, headers=api.auth())
+    assert kill.status_code == 422
+    assert kill.json()["param"] == "cancel"
+    assert api.client.get("/api/kill").json()["killed"] is False
+
+
+def test_a_retry_with_the_same_key_answers_the_first_order(api: Api) -> None:
+    ticket = {"code": "005930", "side": "buy", "qty": 2, "order_type": "market"}
+    first = api.client.post(
+        "/api/orders", json=ticket, headers={**api.auth(), "Idempotency-Key": "web-k1"}
+    )
+    assert first.status_code == 201, first.text
+    again = api.client.post(
+        "/api/orders", json={**ticket, "client_id": "web-k1"}, headers=api.auth()
+    )
+    assert again.status_code == 200
+    assert again.json()["request"]["client_id"] == "web-k1"
+    assert again.json()["version"] == api.client.get("/api/orders").json()[0]["version"]
+    key = {**api.auth(), "Idempotency-Key": "web-k1"}
+    other = api.client.post("/api/orders", json={**ticket, "qty": 3}, headers=key)
+    assert other.status_code == 409
+    assert "web-k1" in other.json()["detail"]
+    mixed = api.client.post(
+        "/api/orders",
+        json={**ticket, "client_id": "web-k2"},
+        headers={**api.auth(), "Idempotency-Key": "web-k3"},
+    )
+    assert mixed.status_code == 400
+    assert mixed.json()["param"] == "Idempotency-Key"
+    orders = api.client.get("/api/orders").json()
+    assert [o["request"]["client_id"] for o in orders] == ["web-k1"]  # placed once
+
+
+def test_a_refusal_names_its_rule_as_a_field_not_in_the_words(api: Api) -> None:
+    ticket = {"code": "005930", "side": "buy", "qty": 3, "order_type": "limit", "price": 10_001}
+    body = api.client.post("/api/orders", json=ticket, headers=api.auth()).json()
+    assert body["rule"] == "price"
+    assert not body["detail"].startswith("[")
+    (order,) = api.client.get("/api/orders").json()
+    assert (order["rule"], order["reason"]) == ("price", body["detail"])
+
+
+def test_modify_an_open_order_through_patch(api: Api) -> None:
+    quote = api.client.get("/api/codes/005930/quote").json()
+    low = quote["lower"]  # a buy at the lower limit stays open
+    ticket = {"code": "005930", "side": "buy", "qty": 4, "order_type": "limit", "price": low}
+    placed = api.client.post(
+        "/api/orders", json={**ticket, "client_id": "web-m1"}, headers=api.auth()
+    )
+    assert placed.status_code == 201, placed.text
+    assert (
+        api.client.patch("/api/orders/web-m1", json={"price": low + quote["tick"]}).status_code
+        == 401
+    )
+    typo = api.client.patch("/api/orders/web-m1", json={"prce": 1}, headers=api.auth())
+    assert typo.status_code == 422
+    assert typo.json()["param"] == "prce"
+    changed = api.client.patch(
+        "/api/orders/web-m1", json={"price": low + quote["tick"], "qty": 3}, headers=api.auth()
+    )
+    assert changed.status_code == 200, changed.text
+    new = changed.json()
+    assert (new["replaces"], new["request"]["qty"], new["request"]["price"]) == (
+        "web-m1", 3, low + quote["tick"]
+    )  # fmt: skip
+    assert new["status"] == "accepted"
+    by_id = {o["request"]["client_id"]: o for o in api.client.get("/api/orders").json()}
+    assert by_id["web-m1"]["status"] == "replaced"
+    again = api.client.patch("/api/orders/web-m1", json={"price": low}, headers=api.auth())
+    assert again.status_code == 409
+    missing = api.client.patch("/api/orders/nope-1", json={"price": low}, headers=api.auth())
+    assert missing.status_code == 404
+    assert "nope-1이 없습니다" in missing.json()["detail"]
+    more = api.client.patch(
+        f"/api/orders/{new['request']['client_id']}", json={"qty": 9}, headers=api.auth()
+    )
+    assert more.status_code == 400
+    assert "새 주문" in more.json()["detail"]
+    gone = api.client.delete(f"/api/orders/{new['request']['client_id']}", headers=api.auth())
+    assert gone.json()["status"] == "cancelled"

@@ -348,6 +348,40 @@ def test_apply_fill_is_atomic_and_recorded_once(store: Store) -> None:
     assert store.list_positions("paper1") == [out.position]
 
 
+def test_fills_since_a_time_are_read_by_time_not_by_count(store: Store) -> None:
+    acct = store.create_account(account())
+    placed = store.insert_order(order(qty=10))
+    days = [T0 - timedelta(days=2), T0 - timedelta(seconds=1), T0, T0 + timedelta(hours=3)]
+    for n, ts in enumerate(days, start=1):
+        fill = Fill(
+            fill_id=f"f{n}", client_id="c1", account_id="paper1", code="005930",
+            side=Side.BUY, qty=1, price=70_000, ts=ts,
+        )  # fmt: skip
+        placed = store.get_order("c1") or placed
+        acct = store.get_account("paper1") or acct
+        pos = store.get_position("paper1", "005930") or Position(
+            account_id="paper1", code="005930", qty=0, cost=0, updated_at=ts
+        )
+        store.apply_fill(
+            fill,
+            placed.model_copy(
+                update={
+                    "status": OrderStatus.PARTIALLY_FILLED,
+                    "filled_qty": n,
+                    "filled_amount": 70_000 * n,
+                }
+            ),
+            pos.model_copy(update={"qty": n, "cost": 70_000 * n}),
+            acct.model_copy(update={"cash": acct.cash - 70_000}),
+        )
+    since = store.list_fills("paper1", since=T0)
+    assert [f.fill_id for f in since] == ["f3", "f4"]
+    assert [f.fill_id for f in store.list_fills("paper1", limit=1, since=T0)] == ["f3"]
+    assert len(store.list_fills("paper1")) == 4
+    with pytest.raises(ValueError, match="시간대"):
+        store.list_fills("paper1", since=T0.replace(tzinfo=None))
+
+
 def test_positions_versioned(store: Store) -> None:
     pos = Position(account_id="paper1", code="005930", qty=1, cost=70_000, updated_at=T0)
     saved = store.save_position(pos)

@@ -18,6 +18,9 @@ from stocklab.trading.lifecycle import TRANSITIONS, IllegalTransition, advance, 
         [S.NEW, S.SUBMITTED, S.ACCEPTED, S.EXPIRED],
         [S.NEW, S.CANCELLED],
         [S.ACCEPTED, S.CANCEL_REQUESTED, S.CANCELLED, S.FILLED],  # all filled, reported late
+        [S.ACCEPTED, S.PARTIALLY_FILLED, S.MODIFY_REQUESTED, S.REPLACED],
+        [S.ACCEPTED, S.MODIFY_REQUESTED, S.ACCEPTED],  # the modify was refused
+        [S.ACCEPTED, S.REPLACED],  # modified in the broker's own app
     ],
 )
 def test_real_paths_are_allowed(path: list[S]) -> None:
@@ -35,6 +38,8 @@ def test_real_paths_are_allowed(path: list[S]) -> None:
         (S.REJECTED, S.SUBMITTED),
         (S.EXPIRED, S.ACCEPTED),
         (S.CANCELLED, S.PARTIALLY_FILLED),
+        (S.REPLACED, S.ACCEPTED),
+        (S.NEW, S.MODIFY_REQUESTED),
         (S.NEW, S.FILLED),
         (S.ACCEPTED, S.SUBMITTED),
     ],
@@ -46,11 +51,11 @@ def test_impossible_moves_are_refused(current: S, target: S) -> None:
 
 def test_final_states_are_final_and_every_status_is_in_the_table() -> None:
     assert set(TRANSITIONS) == set(S)
-    for final in (S.FILLED, S.REJECTED):
+    for final in (S.FILLED, S.REJECTED, S.REPLACED):
         assert TRANSITIONS[final] == frozenset()
     for ended in (S.CANCELLED, S.EXPIRED):  # only a late fill report moves them, to filled
         assert TRANSITIONS[ended] == frozenset({S.FILLED})
-    for final in (S.FILLED, S.CANCELLED, S.REJECTED, S.EXPIRED):
+    for final in (S.FILLED, S.CANCELLED, S.REJECTED, S.EXPIRED, S.REPLACED):
         assert not final.is_open
     assert from_broker("partially_filled") is S.PARTIALLY_FILLED
     with pytest.raises(ValueError, match="브로커"):

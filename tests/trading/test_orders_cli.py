@@ -79,3 +79,33 @@ def test_cancelling_an_unknown_order_is_one_line_and_a_nonzero_exit(tmp_path: Pa
     assert len(lines) == 1, unknown.stderr
     assert "no-such-order-42" in lines[0]
     assert "Traceback" not in unknown.stderr
+
+
+def test_orders_modify_moves_an_open_order_to_a_new_one(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert stocklab(home, "collect", "codes").returncode == 0
+    cycle = stocklab(home, "trade", "run", "--once")
+    assert cycle.returncode == 0, cycle.stderr
+    target = next(
+        o
+        for o in SqliteStore(home / "stocklab.db", readonly=True).list_orders("paper", list(OPEN))
+        if o.request.price and o.request.qty > 1
+    )
+    nothing = stocklab(home, "orders", "modify", target.client_id)
+    assert nothing.returncode != 0
+    assert "--price" in nothing.stderr
+    smaller = target.request.qty - 1
+    done = stocklab(home, "orders", "modify", target.client_id, "--qty", str(smaller))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"{target.client_id} → {target.client_id}.m1: {smaller:,}주")
+    store = SqliteStore(home / "stocklab.db", readonly=True)
+    original, new = store.get_order(target.client_id), store.get_order(f"{target.client_id}.m1")
+    assert original is not None
+    assert new is not None
+    assert original.status is OrderStatus.REPLACED
+    assert (new.replaces, new.request.qty, new.status) == (
+        target.client_id,
+        smaller,
+        OrderStatus.ACCEPTED,
+    )
+    assert f"{target.client_id}.m1" in open_orders(home)

@@ -95,8 +95,9 @@ def test_sells_pass_the_loss_limit_and_the_weight_cap() -> None:
 
 
 def test_a_market_buy_reserves_the_upper_limit_price() -> None:
-    with pytest.raises(risk.RiskRejected, match="cash"):
+    with pytest.raises(risk.RiskRejected, match="주문가능금액") as refused:
         risk.check(order(qty=80, price=None), replace(SNAP, orderable=5_000_000), LIMITS)
+    assert refused.value.rule == "cash"
     risk.check(order(qty=60, price=None), replace(SNAP, orderable=5_000_000), LIMITS)
 
 

@@ -59,6 +59,8 @@ class BrokerOrder:
     placed_at: datetime | None = None
     original_id: str | None = None
     """For a modify or cancel order: the order it changed."""
+    kind: str = "new"
+    """new | modify (정정: the original's shares at new terms) | cancel (취소)"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +106,10 @@ class Broker(Protocol):
 
     def place(self, request: OrderRequest) -> Placed: ...
 
-    def modify(self, broker_order_id: str, request: OrderRequest) -> Placed: ...
+    def modify(self, broker_order_id: str, request: OrderRequest, open_qty: int) -> Placed:
+        """Move `request.qty` of the order's `open_qty` open shares to `request`'s price
+        (a new order number, whose row names the original); the rest is cancelled."""
+        ...
 
     def cancel(self, broker_order_id: str, code: str, qty: int) -> Placed: ...
 

@@ -77,9 +77,10 @@ def install(app: FastAPI) -> None:
         first = exc.errors()[0]
         where = [str(p) for p in first.get("loc", ()) if p not in ("query", "path", "body")]
         param = ".".join(where) or "request"
-        return problem(
-            422, f"{param}: {first.get('msg', '잘못된 값')}", request.url.path, param=param
-        )
+        message = first.get("msg", "잘못된 값")
+        if first.get("type") == "extra_forbidden":  # a typo must not become a default
+            message = "이 요청이 받지 않는 항목입니다 (이름을 확인하세요; 문서: /api/docs)"
+        return problem(422, f"{param}: {message}", request.url.path, param=param)
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> JSONResponse:

@@ -1,4 +1,4 @@
-"""`stocklab trade run|status|kill` and `stocklab orders list|cancel`."""
+"""`stocklab trade run|status|kill` and `stocklab orders list|cancel|modify`."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from stocklab.trading.session import account_name, open_manager
 from stocklab.trading.trader import configured
 
 trade_app = typer.Typer(help="매매: 실행, 상태, 긴급 정지.", no_args_is_help=True)
-orders_app = typer.Typer(help="주문: 목록, 취소.", no_args_is_help=True)
+orders_app = typer.Typer(help="주문: 목록, 취소, 정정.", no_args_is_help=True)
 
 CYCLE = timedelta(minutes=5)
 
@@ -174,3 +174,26 @@ def cancel(
     settings = common.settings()
     order = open_manager(settings, common.store(actor="cli"), live=live).cancel(client_id)
     Console().print(f"{order.client_id}: {order.status.value}")
+
+
+@orders_app.command("modify", help="미체결 주문의 가격·수량을 정정합니다 (새 주문번호로 바뀝니다).")
+def modify(
+    client_id: Annotated[str, typer.Argument(help="주문 (client id)")],
+    price: Annotated[int | None, typer.Option(min=1, help="새 가격 (원)")] = None,
+    qty: Annotated[
+        int | None, typer.Option(min=1, help="새 수량 (미체결 수량 이하; 나머지는 취소)")
+    ] = None,
+    live: Annotated[bool, typer.Option(help="실거래 계좌의 주문 (LS증권에 정정)")] = False,
+) -> None:
+    if price is None and qty is None:
+        raise typer.BadParameter("--price나 --qty 중 하나는 주세요", param_hint="--price")
+    settings = common.settings()
+    manager = open_manager(settings, common.store(actor="cli"), live=live)
+    new = manager.modify(client_id, price=price, qty=qty)
+    r = new.request
+    shown = f"{r.qty:,}주 {r.price:,}원" if r.price else f"{r.qty:,}주 시장가"
+    Console().print(
+        f"{client_id} → {new.client_id}: {shown}, {new.status.value}"
+        + (f" ({new.reason})" if new.reason else ""),
+        highlight=False,
+    )

@@ -157,8 +157,16 @@ class StoreReader(Protocol):
         limit: int = 100,
     ) -> list[Order]: ...
     def list_fills(
-        self, account_id: str | None = None, client_id: str | None = None, limit: int = 1000
-    ) -> list[Fill]: ...
+        self,
+        account_id: str | None = None,
+        client_id: str | None = None,
+        limit: int = 1000,
+        since: datetime | None = None,
+    ) -> list[Fill]:
+        """Fills oldest first; `since` keeps those at or after it (today's, for the risk
+        rules, however many came before)."""
+        ...
+
     def get_position(self, account_id: str, code: str) -> Position | None: ...
     def list_positions(self, account_id: str) -> list[Position]: ...
 

@@ -577,10 +577,20 @@ class MongoStore:
         return [_must(Order, d) for d in cursor]
 
     def list_fills(
-        self, account_id: str | None = None, client_id: str | None = None, limit: int = 1000
+        self,
+        account_id: str | None = None,
+        client_id: str | None = None,
+        limit: int = 1000,
+        since: datetime | None = None,
     ) -> list[Fill]:
         check_limit(limit)
         flt = _match(account_id=account_id, client_id=client_id)
+        if since is not None:
+            if since.tzinfo is None:
+                raise ValueError(
+                    "since에는 시간대가 있는 시각을 주세요 (예: 2024-11-15T00:00+09:00)"
+                )
+            flt["ts"] = {"$gte": since}
         cursor = (
             self._c("fills")
             .find(flt)

@@ -714,10 +714,15 @@ class SqliteStore:
         return [Order.model_validate_json(r[0]) for r in rows]
 
     def list_fills(
-        self, account_id: str | None = None, client_id: str | None = None, limit: int = 1000
+        self,
+        account_id: str | None = None,
+        client_id: str | None = None,
+        limit: int = 1000,
+        since: datetime | None = None,
     ) -> list[Fill]:
         check_limit(limit)
-        where, params = _where(account_id=account_id, client_id=client_id)
+        start = _ms(_aware_since(since)) if since is not None else None
+        where, params = _where(account_id=account_id, client_id=client_id, ts__ge=start)
         rows = self._read(
             f"SELECT data FROM fills{where} ORDER BY ts, fill_id LIMIT ?", [*params, limit]
         )
@@ -1046,3 +1051,9 @@ def _instrument(row: tuple[Any, ...]) -> Instrument:
         listed_on=date.fromisoformat(listed_on) if listed_on else None,
         source=source,
     )
+
+
+def _aware_since(since: datetime) -> datetime:
+    if since.tzinfo is None:
+        raise ValueError("since에는 시간대가 있는 시각을 주세요 (예: 2024-11-15T00:00+09:00)")
+    return since

@@ -9,6 +9,8 @@ broker's view of an order maps onto these statuses with `from_broker`.
      │          │  └► rejected│  └► cancel_requested ──► cancelled
      └► rejected│             │         │    └──► filled  (the cancel came too late)
        cancelled└► expired ◄──┴─────────┘
+    accepted / partially_filled ──► modify_requested ──► replaced (the new order goes on)
+                      └──────────────────────────────────┘ (a 정정 seen only by reconcile)
 
 A fill reported after stocklab recorded a cancel or an expiry (it executed first) is
 recorded on the ended order; if it completes the order, cancelled/expired → filled.
@@ -33,11 +35,34 @@ TRANSITIONS: dict[S, frozenset[S]] = {
             S.EXPIRED,
         }
     ),
+    # open at the broker: it fills, is cancelled, or is changed (정정) — through stocklab
+    # (modify_requested) or outside it, seen by reconcile (straight to replaced)
     S.ACCEPTED: frozenset(
-        {S.PARTIALLY_FILLED, S.FILLED, S.CANCEL_REQUESTED, S.CANCELLED, S.EXPIRED}
+        {
+            S.PARTIALLY_FILLED,
+            S.FILLED,
+            S.CANCEL_REQUESTED,
+            S.CANCELLED,
+            S.EXPIRED,
+            S.MODIFY_REQUESTED,
+            S.REPLACED,
+        }
     ),
     S.PARTIALLY_FILLED: frozenset(
-        {S.PARTIALLY_FILLED, S.FILLED, S.CANCEL_REQUESTED, S.CANCELLED, S.EXPIRED}
+        {
+            S.PARTIALLY_FILLED,
+            S.FILLED,
+            S.CANCEL_REQUESTED,
+            S.CANCELLED,
+            S.EXPIRED,
+            S.MODIFY_REQUESTED,
+            S.REPLACED,
+        }
+    ),
+    # a modify is on its way: the order can still fill at its old terms; a refused modify
+    # leaves it as it was
+    S.MODIFY_REQUESTED: frozenset(
+        {S.REPLACED, S.ACCEPTED, S.PARTIALLY_FILLED, S.FILLED, S.CANCELLED, S.EXPIRED}
     ),
     # a cancel is on its way: the order can still fill before it lands
     S.CANCEL_REQUESTED: frozenset(
@@ -48,6 +73,7 @@ TRANSITIONS: dict[S, frozenset[S]] = {
     S.CANCELLED: frozenset({S.FILLED}),
     S.REJECTED: frozenset(),
     S.EXPIRED: frozenset({S.FILLED}),
+    S.REPLACED: frozenset(),
 }
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 from stocklab.agent.base import MarketData, RateLimited, SourceError
@@ -34,8 +34,10 @@ from stocklab.model import (
     Order,
     OrderRequest,
     OrderStatus,
+    OrderType,
     Position,
     Side,
+    josa,
     now_kst,
 )
 from stocklab.store import NotFound, Store, VersionConflict
@@ -51,16 +53,43 @@ OPEN = (
     OrderStatus.ACCEPTED,
     OrderStatus.PARTIALLY_FILLED,
     OrderStatus.CANCEL_REQUESTED,
+    OrderStatus.MODIFY_REQUESTED,
 )
+MODIFIABLE = (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED)
 UNKNOWN_GRACE = timedelta(seconds=30)
 """How long a sent order may stay unseen at the broker before it is taken as never arrived."""
 RESEND_WINDOW = timedelta(minutes=2)
 """A recorded order that a crash kept from being sent is sent on restart only if this fresh."""
 
 
+class ClientIdReused(ValueError):
+    """A client id (idempotency key) already used for an order with other terms."""
+
+
+def _same_order(existing: Order, request: OrderRequest) -> Order:
+    """The stored order for a retry with the same client id; `ClientIdReused` when the
+    retry asks for a different order (answering with the old one would hide a mistake)."""
+    old = existing.request
+    if (old.account_id, old.code, old.side, old.qty, old.order_type, old.price) != (
+        request.account_id,
+        request.code,
+        request.side,
+        request.qty,
+        request.order_type,
+        request.price,
+    ):
+        raise ClientIdReused(
+            f"주문 키 {request.client_id}는 이미 다른 주문({old.code} {old.side.value} "
+            f"{old.qty:,}주)에 쓰였습니다 — 새 주문에는 새 키를 쓰세요"
+        )
+    return existing
+
+
 @dataclass
 class ReconcileReport:
     matched: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    """`original→new` for every 정정 reconcile settled (stocklab's or the broker app's)."""
     resent: list[str] = field(default_factory=list)
     expired: list[str] = field(default_factory=list)
     fills: list[str] = field(default_factory=list)
@@ -123,7 +152,8 @@ class OrderManager:
         if instrument is None:  # asked before the quote: the source has none for it
             raise risk.RiskRejected(
                 "code",
-                f"종목 {request.code}를 알 수 없습니다 — 종목 목록(stocklab collect codes)에 있는 "
+                f"종목 {request.code}{josa(request.code, '을', '를')} 알 수 없습니다 — "
+                "종목 목록(stocklab collect codes)에 있는 "
                 "6자리 코드를 쓰세요",
             )
         quote = self.market.quote(request.code)
@@ -164,16 +194,18 @@ class OrderManager:
             )
         existing = self.store.get_order(request.client_id)
         if existing is not None:
-            return existing
+            return _same_order(existing, request)
         now = self.now()
         order = Order(request=request, created_at=now, updated_at=now)
         try:
             risk.check(request, self.snapshot(request), self.limits)
         except risk.RiskRejected as exc:
             log.info("주문 거절 %s: %s", request.client_id, exc)
-            refused = order.model_copy(update={"status": OrderStatus.REJECTED, "reason": str(exc)})
+            refused = order.model_copy(
+                update={"status": OrderStatus.REJECTED, "reason": str(exc), "rule": exc.rule}
+            )
             return self.store.insert_order(refused)
-        recorded = self.store.insert_order(order)
+        recorded = _same_order(self.store.insert_order(order), request)  # a racing twin
         if recorded.status is not OrderStatus.NEW:
             return recorded
         return self._send(recorded)
@@ -194,7 +226,7 @@ class OrderManager:
             mark = self._watermark()
         except SourceError as exc:
             reason = f"브로커의 오늘 주문번호를 확인하지 못해 보내지 않았습니다: {exc}"
-            return self._move(order, OrderStatus.REJECTED, reason=reason)
+            return self._move(order, OrderStatus.REJECTED, reason=reason, rule="broker")
         try:
             order = self._move(order, OrderStatus.SUBMITTED, sent_after=mark)
         except VersionConflict:  # another process is sending it
@@ -212,9 +244,9 @@ class OrderManager:
         try:
             placed = self.broker.place(order.request)
         except BrokerRejected as exc:
-            return self._move(order, OrderStatus.REJECTED, reason=str(exc))
+            return self._move(order, OrderStatus.REJECTED, reason=str(exc), rule="broker")
         except RateLimited as exc:  # refused at the gateway: it never reached the exchange
-            return self._move(order, OrderStatus.REJECTED, reason=str(exc))
+            return self._move(order, OrderStatus.REJECTED, reason=str(exc), rule="broker")
         except (OrderUnknown, SourceError) as exc:
             log.warning(
                 "주문 %s 결과를 모릅니다 (%s); 대사(reconcile)로 확인합니다", order.client_id, exc
@@ -222,14 +254,157 @@ class OrderManager:
             return order
         return self._move(order, OrderStatus.ACCEPTED, broker_order_id=placed.broker_order_id)
 
+    # -- modifying (정정) -----------------------------------------------------------
+
+    def modify(self, client_id: str, *, price: int | None = None, qty: int | None = None) -> Order:
+        """Change an open order's price and/or quantity (정정); the new order, whose
+        `replaces` names this one. KRX moves the open shares to a new order number; a
+        smaller quantity cancels the rest; a larger one needs a new order."""
+        self.reconcile()  # the open quantity is what has not filled by now
+        order = self.store.get_order(client_id)
+        if order is None:
+            raise NotFound(f"주문 {client_id}{josa(client_id, '이', '가')} 없습니다")
+        if order.status not in MODIFIABLE or order.broker_order_id is None:
+            raise ValueError(
+                f"주문 {client_id}{josa(client_id, '은', '는')} 지금 {order.status.value} "
+                "상태라 정정할 수 없습니다 (접수된 미체결 주문만 정정할 수 있습니다)"
+            )
+        req = order.request
+        open_qty = req.qty - order.filled_qty
+        new_qty = open_qty if qty is None else qty
+        if not 1 <= new_qty <= open_qty:
+            raise ValueError(
+                f"정정 수량은 1~{open_qty:,}주(미체결 수량)여야 합니다 — "
+                "수량을 늘리려면 새 주문을 내세요"
+            )
+        new_price = req.price if price is None else price
+        if new_price is None:
+            raise ValueError("시장가 주문을 정정하려면 가격(--price)을 주세요")
+        if new_price == req.price and new_qty == open_qty:
+            raise ValueError("바뀐 것이 없습니다: 새 가격이나 더 작은 수량을 주세요")
+        child_req = req.model_copy(
+            update={
+                "client_id": self._child_id(client_id),
+                "qty": new_qty,
+                "price": new_price,
+                "order_type": OrderType.LIMIT,
+            }
+        )
+        snap = self.snapshot(child_req)
+        try:
+            risk.trading_hours(child_req, snap, self.limits)
+            risk.price_validity(child_req, snap, self.limits)
+            mark = self._watermark()
+        except risk.RiskRejected as exc:
+            raise ValueError(str(exc)) from None
+        now = self.now()
+        original = self._move(order, OrderStatus.MODIFY_REQUESTED)
+        child = self.store.insert_order(
+            Order(
+                request=child_req,
+                status=OrderStatus.SUBMITTED,
+                replaces=client_id,
+                sent_after=mark,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        try:
+            placed = self.broker.modify(order.broker_order_id, child_req, open_qty)
+        except (BrokerRejected, RateLimited) as exc:
+            self._move(original, order.status)
+            return self._move(child, OrderStatus.REJECTED, reason=str(exc), rule="broker")
+        except (OrderUnknown, SourceError) as exc:
+            log.warning(
+                "정정 %s 결과를 모릅니다 (%s); 대사(reconcile)로 확인합니다", client_id, exc
+            )
+            return child
+        self._move(child, OrderStatus.ACCEPTED, broker_order_id=placed.broker_order_id)
+        self.reconcile()
+        return self.store.get_order(child.client_id) or child
+
+    def _child_id(self, client_id: str) -> str:
+        """The next free `<id>.m<n>` (cut to the 64 characters a client id may have)."""
+        n = 1
+        while self.store.get_order(f"{client_id[:56]}.m{n}") is not None:
+            n += 1
+        return f"{client_id[:56]}.m{n}"
+
+    def _settle_modifies(
+        self, broker_orders: list[BrokerOrder], orders: list[Order], report: ReconcileReport
+    ) -> None:
+        """Modify rows at the broker as orders in the store: a lost answer of our own 정정
+        is matched; one made in the broker's app becomes a new order; the original whose
+        shares all moved is `replaced` (its fills so far stay on it)."""
+        by_broker = {o.broker_order_id: o for o in orders if o.broker_order_id}
+        parents = {o.client_id: o for o in orders}
+        waiting = {
+            o.replaces: o
+            for o in orders
+            if o.replaces and o.status is OrderStatus.SUBMITTED and o.broker_order_id is None
+        }
+        seen = {b.broker_order_id: b for b in broker_orders}
+        for b in broker_orders:
+            parent = by_broker.get(b.original_id or "")
+            if b.kind != "modify" or parent is None or b.broker_order_id in by_broker:
+                continue
+            mine = waiting.pop(parent.client_id, None)
+            if mine is not None:
+                child = self._move(mine, OrderStatus.ACCEPTED, broker_order_id=b.broker_order_id)
+            else:  # changed outside stocklab: the new order is the account's all the same
+                now = self.now()
+                child = self.store.insert_order(
+                    Order(
+                        request=parent.request.model_copy(
+                            update={
+                                "client_id": self._child_id(parent.client_id),
+                                "qty": b.qty,
+                                "price": b.price,
+                                "order_type": b.order_type,
+                            }
+                        ),
+                        status=OrderStatus.ACCEPTED,
+                        broker_order_id=b.broker_order_id,
+                        replaces=parent.client_id,
+                        reason="증권사 앱 등 stocklab 밖에서 정정된 주문",
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+            by_broker[b.broker_order_id] = child
+            report.replaced.append(f"{parent.client_id}→{child.client_id}")
+        for parent_id, lost in waiting.items():  # a 정정 the broker never took
+            if self.now() - lost.updated_at <= UNKNOWN_GRACE:
+                continue
+            self._move(lost, OrderStatus.EXPIRED, reason="정정이 거래소에 닿지 않았습니다")
+            parent = parents.get(parent_id)
+            if parent is not None and parent.status is OrderStatus.MODIFY_REQUESTED:
+                back = OrderStatus.PARTIALLY_FILLED if parent.filled_qty else OrderStatus.ACCEPTED
+                self._move(parent, back)
+            report.expired.append(lost.client_id)
+        for parent in by_broker.values():
+            there = seen.get(parent.broker_order_id or "")
+            moved = any(
+                b.kind == "modify" and b.original_id == parent.broker_order_id
+                for b in broker_orders
+            )
+            if moved and there is not None and there.open_qty == 0:
+                current = self.store.get_order(parent.client_id) or parent
+                if current.status.is_open and current.status is not OrderStatus.NEW:
+                    self._move(current, OrderStatus.REPLACED)
+                    report.status_changes.append(f"{parent.client_id}:replaced")
+
     # -- cancelling ------------------------------------------------------------------
 
     def cancel(self, client_id: str) -> Order:
         order = self.store.get_order(client_id)
         if order is None:
-            raise NotFound(f"주문 {client_id}가 없습니다")
+            raise NotFound(f"주문 {client_id}{josa(client_id, '이', '가')} 없습니다")
         if not order.status.is_open:
-            raise ValueError(f"주문 {client_id}는 이미 {order.status.value}라 취소할 수 없습니다")
+            raise ValueError(
+                f"주문 {client_id}{josa(client_id, '은', '는')} 이미 {order.status.value} "
+                "상태라 취소할 수 없습니다"
+            )
         if order.status is OrderStatus.NEW:
             return self._move(order, OrderStatus.CANCELLED, reason="보내기 전에 취소")
         if order.broker_order_id is None:
@@ -238,6 +413,10 @@ class OrderManager:
             )
         if order.status is OrderStatus.CANCEL_REQUESTED:
             return order
+        if order.status is OrderStatus.MODIFY_REQUESTED:
+            raise ValueError(
+                f"주문 {client_id}의 정정 결과를 확인하는 중입니다; 잠시 후 다시 취소하세요"
+            )
         order = self._move(order, OrderStatus.CANCEL_REQUESTED)
         open_qty = order.request.qty - order.filled_qty
         try:
@@ -272,10 +451,13 @@ class OrderManager:
         orders = self.store.list_orders(self.account_id, limit=MAX_LIMIT)
         claimed = {o.broker_order_id for o in orders if o.broker_order_id}
         for order in [o for o in orders if o.status is OrderStatus.SUBMITTED]:
-            if order.broker_order_id is None:
+            if order.broker_order_id is None and order.replaces is None:
                 self._resolve_unknown(order, broker_orders, claimed, report)
         for order in [o for o in orders if o.status is OrderStatus.NEW]:
             self._resume(order, report)
+        self._settle_modifies(
+            broker_orders, self.store.list_orders(self.account_id, limit=MAX_LIMIT), report
+        )
         self._apply_fills(report)
         for order in self.store.list_orders(self.account_id, statuses=OPEN, limit=MAX_LIMIT):
             if order.broker_order_id in by_id:
@@ -353,13 +535,17 @@ class OrderManager:
             report.expired.append(order.client_id)
 
     def _apply_fills(self, report: ReconcileReport) -> None:
-        known = {f.fill_id for f in self.store.list_fills(self.account_id, limit=MAX_LIMIT)}
+        fills = self.broker.fills()  # today's: the store's since the earliest of them
+        first = min((f.at for f in fills), default=self.now()).astimezone(KST).date()
+        since = datetime.combine(first, time(), tzinfo=KST)
+        known = {
+            f.fill_id for f in self.store.list_fills(self.account_id, limit=MAX_LIMIT, since=since)
+        }
         by_broker = {
             o.broker_order_id: o
             for o in self.store.list_orders(self.account_id, limit=MAX_LIMIT)
             if o.broker_order_id
         }
-        fills = self.broker.fills()
         if getattr(self.broker, "cumulative_fills", False):
             fills = self._increments(fills, by_broker, known)
         for fill in sorted(fills, key=lambda f: (f.at, f.fill_id)):
@@ -474,7 +660,8 @@ class OrderManager:
         if order.filled_qty < seen.filled_qty:
             return  # fills not recorded yet; the next pass applies them first
         still_open = target in (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED)
-        if target is order.status or (still_open and order.status is OrderStatus.CANCEL_REQUESTED):
+        pending = (OrderStatus.CANCEL_REQUESTED, OrderStatus.MODIFY_REQUESTED)
+        if target is order.status or (still_open and order.status in pending):
             return
         self._move(order, target)
         report.status_changes.append(f"{order.client_id}:{target.value}")
@@ -523,9 +710,10 @@ class OrderManager:
         """Today's trading result: cash flows of today's fills plus today's net buying marked
         at the current price (positions held overnight are not counted)."""
         today = self.now().astimezone(KST).date()
+        midnight = datetime.combine(today, time(), tzinfo=KST)
         flows = 0
         net: dict[str, int] = {}
-        for f in self.store.list_fills(self.account_id, limit=MAX_LIMIT):
+        for f in self.store.list_fills(self.account_id, limit=MAX_LIMIT, since=midnight):
             if f.ts.astimezone(KST).date() != today:
                 continue
             if f.side is Side.BUY:
@@ -542,7 +730,8 @@ def _after_fill(status: OrderStatus, complete: bool) -> OrderStatus:
     """The status after a fill. A fill reported after stocklab recorded the order's end (it
     executed before a cancel or modify landed) is recorded but reopens nothing."""
     if not status.is_open:
-        return advance(status, OrderStatus.FILLED) if complete else status
+        keep = not complete or status is OrderStatus.REPLACED
+        return status if keep else advance(status, OrderStatus.FILLED)
     return advance(status, OrderStatus.FILLED if complete else OrderStatus.PARTIALLY_FILLED)
 
 

@@ -25,8 +25,17 @@ class RiskRejected(ValueError):
     """An order a risk rule refuses; `rule` names the rule."""
 
     def __init__(self, rule: str, message: str) -> None:
-        super().__init__(f"[{rule}] {message}")
+        super().__init__(message)  # what a person reads; the rule travels as a field
         self.rule = rule
+
+
+PHASE_WORDS = {
+    "closed": "장이 닫힌 시간",
+    "pre_open": "장 시작 동시호가",
+    "open": "정규장",
+    "closing_auction": "장 마감 동시호가",
+    "after_hours": "장 마감 뒤 시간외",
+}
 
 
 @dataclass(frozen=True)
@@ -85,7 +94,7 @@ def trading_hours(request: OrderRequest, snap: Snapshot, limits: Limits) -> None
     if status.phase not in limits.phases:
         raise RiskRejected(
             "trading_hours",
-            f"지금은 주문을 낼 수 없는 시간입니다 ({status.phase}); "
+            f"지금은 주문을 낼 수 없는 시간입니다 ({PHASE_WORDS.get(status.phase, status.phase)}); "
             f"다음 정규장 {status.next_open:%Y-%m-%d %H:%M} KST",
         )
 

@@ -170,12 +170,15 @@ class LsBroker:
         log.info("LS %s 접수: 주문번호 %s", what, placed.broker_order_id)
         return placed
 
-    def modify(self, broker_order_id: str, request: OrderRequest) -> Placed:
+    def modify(
+        self, broker_order_id: str, request: OrderRequest, open_qty: int | None = None
+    ) -> Placed:
         """CSPAT00701: move `request.qty` shares of an open order to a new price or type.
 
-        LS reads `OrdQty` as the quantity to modify; the rest of the order keeps its
-        price. The answer's order number is the modify order's (its row in `orders()`
-        names `broker_order_id` as `original_id`).
+        LS reads `OrdQty` as the quantity to modify; the rest of the order would keep its
+        old price, so with `open_qty` larger than `request.qty` the rest is cancelled
+        (CSPAT00801) after the modify is taken. The answer's order number is the modify
+        order's (its row in `orders()` names `broker_order_id` as `original_id`).
         """
         in_block = {
             "OrgOrdNo": order_no(broker_order_id),
@@ -188,6 +191,11 @@ class LsBroker:
         what = f"주문번호 {broker_order_id} 정정({_describe(request)})"
         placed = self._order("CSPAT00701", in_block, Outcome.MODIFY_ACCEPTED, what)
         log.info("LS %s 접수: 주문번호 %s", what, placed.broker_order_id)
+        if open_qty is not None and open_qty > request.qty:
+            try:
+                self.cancel(broker_order_id, request.code, open_qty - request.qty)
+            except (BrokerRejected, OrderUnknown) as exc:  # the modify stands all the same
+                log.warning("LS %s 뒤 남은 수량 취소 실패: %s", what, exc)
         return placed
 
     def cancel(self, broker_order_id: str, code: str, qty: int) -> Placed:
@@ -390,6 +398,7 @@ def _order_row(row: dict[str, Any], today: date) -> OrderRow:
         status=order_status(parse.text(row["status"]), qty, filled, open_qty),
         placed_at=placed_at,
         original_id=str(original) if original > 0 else None,
+        kind=_kind(original, parse.text(row["status"]), parse.text(row["medosu"])),
     )
     fill = (
         BrokerFill(
@@ -405,6 +414,14 @@ def _order_row(row: dict[str, Any], today: date) -> OrderRow:
         else None
     )
     return OrderRow(order, fill)
+
+
+def _kind(original: int, status: str, medosu: str) -> str:
+    """new, or for a row that names an original: cancel (취소 in its status or side
+    text) or modify (정정)."""
+    if original <= 0:
+        return "new"
+    return "cancel" if "취소" in status or "취소" in medosu else "modify"
 
 
 def order_status(status: str, qty: int, filled: int, open_qty: int) -> str:

@@ -213,6 +213,13 @@ class PaperBroker:
         return closes[-1].close
 
     def place(self, request: OrderRequest) -> Placed:
+        now, reference, inst = self._checked(request)
+        with self._locked() as book:
+            order_id = self._book(book, request, now, reference, inst)
+        return Placed(order_id, now, "모의 주문 접수")
+
+    def _checked(self, request: OrderRequest) -> tuple[datetime, int, Instrument]:
+        """The refusals that need no book: the session, the code, the price."""
         now = self.now().astimezone(KST)
         day = now.date()
         if not is_trading_day(day) or now >= session(day).close:
@@ -228,51 +235,83 @@ class PaperBroker:
             check_price(request.price, request.order_type, reference, inst.market, inst.kind, day)
         except OrderRejected as exc:
             raise BrokerRejected(str(exc), code="price", source=SOURCE) from None
-        with self._locked() as book:
-            reserved = 0
-            if request.side is Side.BUY:
-                worst = request.price or price_limits(reference, inst.market, inst.kind, day).upper
-                reserved = worst * request.qty
-                reserved += fee(reserved, self.model.commission_units)
-                if reserved > self._orderable(book):
-                    raise BrokerRejected(
-                        f"주문가능금액이 부족합니다: 필요 {reserved:,}원, "
-                        f"가능 {self._orderable(book):,}원",
-                        code="cash",
-                        source=SOURCE,
-                    )
-            else:
-                free = self._sellable(book, request.code)
-                if request.qty > free:
-                    raise BrokerRejected(
-                        f"매도가능수량이 부족합니다: 주문 {request.qty:,}주, 가능 {free:,}주",
-                        code="qty",
-                        source=SOURCE,
-                    )
-            order_id = str(book.next_id)
-            book.next_id += 1
-            book.orders[order_id] = _Order(
-                id=order_id,
-                client_id=request.client_id,
-                code=request.code,
-                side=request.side.value,
-                order_type=request.order_type.value,
-                qty=request.qty,
-                price=request.price,
-                placed_at=now.isoformat(),
-                day=day.isoformat(),
-                reserved=reserved,
-                matched_until=_next_minute(now),
-            )
-        return Placed(order_id, now, "모의 주문 접수")
+        return now, reference, inst
 
-    def modify(self, broker_order_id: str, request: OrderRequest) -> Placed:
-        """Cancel the rest and place the new terms as a new order (how KRX treats a modify)."""
-        self.cancel(broker_order_id, request.code, request.qty)
-        placed = self.place(request)
+    def _book(
+        self,
+        book: _Book,
+        request: OrderRequest,
+        now: datetime,
+        reference: int,
+        inst: Instrument,
+        original_id: str | None = None,
+    ) -> str:
+        """Reserve cash (or check shares) and enter the order; its number."""
+        day = now.date()
+        reserved = 0
+        if request.side is Side.BUY:
+            worst = request.price or price_limits(reference, inst.market, inst.kind, day).upper
+            reserved = worst * request.qty
+            reserved += fee(reserved, self.model.commission_units)
+            if reserved > self._orderable(book):
+                raise BrokerRejected(
+                    f"주문가능금액이 부족합니다: 필요 {reserved:,}원, "
+                    f"가능 {self._orderable(book):,}원",
+                    code="cash",
+                    source=SOURCE,
+                )
+        else:
+            free = self._sellable(book, request.code)
+            if request.qty > free:
+                raise BrokerRejected(
+                    f"매도가능수량이 부족합니다: 주문 {request.qty:,}주, 가능 {free:,}주",
+                    code="qty",
+                    source=SOURCE,
+                )
+        order_id = str(book.next_id)
+        book.next_id += 1
+        book.orders[order_id] = _Order(
+            id=order_id,
+            client_id=request.client_id,
+            code=request.code,
+            side=request.side.value,
+            order_type=request.order_type.value,
+            qty=request.qty,
+            price=request.price,
+            placed_at=now.isoformat(),
+            day=day.isoformat(),
+            reserved=reserved,
+            matched_until=_next_minute(now),
+            original_id=original_id,
+        )
+        return order_id
+
+    def modify(self, broker_order_id: str, request: OrderRequest, open_qty: int) -> Placed:
+        """In one step on the book: the original's open shares end (as KRX shows a fully
+        modified order) and `request` is booked under a new number naming it. A refusal
+        changes nothing."""
+        now, reference, inst = self._checked(request)
         with self._locked() as book:
-            book.orders[placed.broker_order_id].original_id = broker_order_id
-        return placed
+            order = book.orders.get(broker_order_id)
+            if order is None or order.code != request.code:
+                raise BrokerRejected(f"주문번호 {broker_order_id}가 없습니다", source=SOURCE)
+            rest = order.qty - order.filled_qty
+            if order.status not in _OPEN:
+                raise BrokerRejected(
+                    f"주문 {broker_order_id}는 이미 {order.status}라 정정할 수 없습니다",
+                    code="done",
+                    source=SOURCE,
+                )
+            if request.qty > rest:
+                raise BrokerRejected(
+                    f"정정 수량 {request.qty:,}주가 미체결 {rest:,}주보다 많습니다",
+                    code="qty",
+                    source=SOURCE,
+                )
+            order.status = "cancelled"
+            self._release(book, order)
+            order_id = self._book(book, request, now, reference, inst, broker_order_id)
+        return Placed(order_id, now, "모의 정정 접수")
 
     def cancel(self, broker_order_id: str, code: str, qty: int) -> Placed:
         with self._locked() as book:
@@ -369,4 +408,5 @@ def _public(o: _Order) -> BrokerOrder:
         status=o.status,
         placed_at=datetime.fromisoformat(o.placed_at),
         original_id=o.original_id,
+        kind="modify" if o.original_id else "new",
     )

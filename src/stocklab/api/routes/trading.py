@@ -9,18 +9,28 @@ import threading
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, status
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, status
+from pydantic import BaseModel, ConfigDict, Field
 
 from stocklab.api.deps import Code, Reader, SettingsDep
 from stocklab.api.errors import BadParam, Refused
 from stocklab.api.schemas import problems
 from stocklab.krx import price_limits, tick_size
-from stocklab.model import KST, Fill, Order, OrderRequest, OrderStatus, OrderType, Side, check_code
+from stocklab.model import (
+    KST,
+    Fill,
+    Order,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Side,
+    check_code,
+    josa,
+)
 from stocklab.store import NotFound
 from stocklab.store.base import MAX_LIMIT
 from stocklab.trading import risk
-from stocklab.trading.orders import OPEN, OrderManager
+from stocklab.trading.orders import OPEN, ClientIdReused, OrderManager
 from stocklab.trading.session import open_manager
 from stocklab.trading.strategy import STRATEGIES
 
@@ -67,18 +77,25 @@ class PositionOut(BaseModel):
     pnl_bp: int
 
 
+CLIENT_ID = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
+
+
 class OrderIn(BaseModel):
-    """An order ticket. Without `client_id` one is made; sending the same id twice is safe."""
+    """An order ticket. `client_id` (or the `Idempotency-Key` header) is the caller's key,
+    chosen before the first try: a retry with it answers the first order, never a second."""
+
+    model_config = ConfigDict(extra="forbid")
 
     code: str = Field(pattern=r"^[0-9A-Z]{6}$")
     side: Side
     qty: int = Field(ge=1, le=10_000_000)
     order_type: OrderType = OrderType.LIMIT
     price: int | None = Field(default=None, ge=1, le=100_000_000)
-    client_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+    client_id: str | None = Field(default=None, pattern=CLIENT_ID)
 
 
 class KillIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     on: bool = True
     cancel_open: bool = True
 
@@ -230,14 +247,26 @@ def kill_state(settings: SettingsDep) -> KillOut:
 
 
 @write_router.post(
-    "/orders", response_model=Order, status_code=status.HTTP_201_CREATED, summary="주문 (토큰 필요)"
+    "/orders",
+    response_model=Order,
+    status_code=status.HTTP_201_CREATED,
+    summary="주문 (토큰 필요; 같은 키로 다시 보내면 처음 주문을 답합니다)",
+    responses=problems(409),
 )
-def place(body: OrderIn, request: Request) -> Order:
+def place(
+    body: OrderIn,
+    request: Request,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(pattern=CLIENT_ID)] = None,
+) -> Order:
     m = manager(request)
+    if body.client_id and idempotency_key and body.client_id != idempotency_key:
+        raise BadParam("Idempotency-Key", "본문의 client_id와 다릅니다; 같은 키 하나만 쓰세요")
+    key = body.client_id or idempotency_key
     try:
         check_code(body.code)
         req = OrderRequest(
-            client_id=body.client_id or f"web-{datetime.now():%Y%m%d%H%M%S}-{secrets.token_hex(3)}",
+            client_id=key or f"web-{m.now():%Y%m%d%H%M%S}-{secrets.token_hex(3)}",
             account_id=m.account_id,
             code=body.code,
             side=body.side,
@@ -247,21 +276,59 @@ def place(body: OrderIn, request: Request) -> Order:
         )
     except ValueError as exc:
         raise BadParam("body", str(exc)) from None
-    order = m.submit(req)
+    retry = key is not None and m.store.get_order(req.client_id) is not None
+    try:
+        order = m.submit(req)
+    except ClientIdReused as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
     if order.status is OrderStatus.REJECTED:
-        reason = order.reason or "주문이 거절되었습니다"
-        rule = (
-            reason[1 : reason.index("]")] if reason.startswith("[") and "]" in reason else "broker"
-        )
-        raise Refused(rule, reason.split("] ", 1)[-1] if rule != "broker" else reason)
+        raise Refused(order.rule or "broker", order.reason or "주문이 거절되었습니다")
+    if retry:
+        response.status_code = status.HTTP_200_OK
     return order
+
+
+class ModifyIn(BaseModel):
+    """A 정정: the new price and/or a smaller quantity (the rest is cancelled)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    price: int | None = Field(default=None, ge=1, le=100_000_000)
+    qty: int | None = Field(default=None, ge=1, le=10_000_000)
+
+
+@write_router.patch(
+    "/orders/{client_id}",
+    response_model=Order,
+    summary="주문 정정 (토큰 필요): 새 주문을 답합니다 (replaces가 원주문)",
+    responses=problems(409),
+)
+def modify(client_id: str, body: ModifyIn, request: Request) -> Order:
+    if body.price is None and body.qty is None:
+        raise BadParam("body", "price나 qty 중 하나는 주세요")
+    m = manager(request)
+    order = m.store.get_order(client_id)
+    if order is None or order.account_id != m.account_id:
+        raise NotFound(f"주문 {client_id}{josa(client_id, '이', '가')} 없습니다")
+    if not order.status.is_open:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            detail=f"주문 {client_id}{josa(client_id, '은', '는')} 이미 끝나 정정할 수 없습니다",
+        )
+    try:
+        new = m.modify(client_id, price=body.price, qty=body.qty)
+    except ValueError as exc:
+        raise BadParam("body", str(exc)) from None
+    if new.status is OrderStatus.REJECTED:
+        raise Refused(new.rule or "broker", new.reason or "정정이 거절되었습니다")
+    return new
 
 
 @write_router.delete("/orders/{client_id}", response_model=Order, summary="주문 취소 (토큰 필요)")
 def cancel(client_id: str, request: Request) -> Order:
     m = manager(request)
     if m.store.get_order(client_id) is None:
-        raise NotFound(f"주문 {client_id}가 없습니다")
+        raise NotFound(f"주문 {client_id}{josa(client_id, '이', '가')} 없습니다")
     try:
         return m.cancel(client_id)
     except ValueError as exc:
