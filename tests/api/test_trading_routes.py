@@ -193,6 +193,11 @@ def test_modify_an_open_order_through_patch(api: Api) -> None:
     assert new["status"] == "accepted"
     by_id = {o["request"]["client_id"]: o for o in api.client.get("/api/orders").json()}
     assert by_id["web-m1"]["status"] == "replaced"
+    one = api.client.get(f"/api/orders/{new['request']['client_id']}")
+    assert one.status_code == 200
+    assert one.json()["replaces"] == "web-m1"
+    assert api.client.get("/api/orders/web-m1").json()["status"] == "replaced"
+    assert api.client.get("/api/orders/nope-1").status_code == 404
     again = api.client.patch("/api/orders/web-m1", json={"price": low}, headers=api.auth())
     assert again.status_code == 409
     missing = api.client.patch("/api/orders/nope-1", json={"price": low}, headers=api.auth())

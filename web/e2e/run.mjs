@@ -596,9 +596,10 @@ try {
       check(text.includes("삼성전자") && text.includes("매수") && text.includes("2024-11-15 10:30:00") && text.includes("접수"), `the ${what} row lacks its facts: ${text}`);
     }
     check((await marketRow.innerText()).includes("시장가"), "the market order does not say 시장가");
-    // The refused sale is listed with its reason.
-    const refused = table.locator('tr[data-status="rejected"]', { hasText: "[sellable_qty]" });
+    // The refused sale is listed with its reason; the rule is a field, not text.
+    const refused = table.locator('tr[data-status="rejected"][data-rule="sellable_qty"]', { hasText: "매도가능수량" });
     check((await refused.count()) >= 1, "the refused sale is not listed with its reason");
+    check(!(await refused.first().innerText()).includes("[sellable_qty]"), "the refusal shows the rule's name as text");
 
     await page.getByRole("group", { name: "상태로 거르기" }).getByRole("button", { name: "미체결" }).click();
     await eventually(async () => (await table.locator('tr[data-status="rejected"]').count()) === 0, "미체결 still lists rejected orders");
@@ -608,17 +609,36 @@ try {
     await page.getByText("체결이 없습니다").waitFor();
     await screenshot(page, "12-orders-open");
 
-    await limitRow.getByRole("button", { name: /주문 취소$/ }).click();
+    // 정정: one tick lower and 4 shares fewer; the new order replaces the old.
+    await limitRow.getByRole("button", { name: /주문 정정$/ }).click();
+    const form = page.getByRole("form", { name: /매수 주문 정정$/ });
+    const oldPrice = Number((await form.getByLabel("정정 가격").inputValue()).replace(/,/g, ""));
+    const newPrice = oldPrice - 50;
+    await form.getByLabel("정정 가격").fill(String(newPrice));
+    await form.getByLabel("정정 수량").fill("6");
+    await screenshot(page, "12b-orders-modify");
+    await form.getByRole("button", { name: "정정 주문" }).click();
+    await page.locator(".launch-status").getByText("주문을 정정했습니다", { exact: false }).waitFor();
+    const modifiedRow = table.locator(`tr[data-client-id="${limitId}.m1"]`);
+    await eventually(async () => (await modifiedRow.count()) === 1 && (await limitRow.count()) === 0, "미체결 does not show the modified order in place of the old");
+    const modified = await (await fetch(`${BASE}/api/orders/${limitId}.m1`)).json();
+    check(modified.replaces === limitId && modified.request.qty === 6 && modified.request.price === newPrice && modified.status === "accepted",
+      `the server does not hold the modify: ${JSON.stringify(modified)}`);
+    const old = await (await fetch(`${BASE}/api/orders/${limitId}`)).json();
+    check(old.status === "replaced", `the original is ${old.status}, not replaced`);
+
+    await modifiedRow.getByRole("button", { name: /주문 취소$/ }).click();
     await page.locator(".launch-status").getByText("주문을 취소했습니다", { exact: false }).waitFor();
-    // 미체결 no longer lists it; 취소·만료 does, as 취소.
-    await eventually(async () => (await limitRow.count()) === 0, "the cancelled order is still listed as open");
-    await page.getByRole("group", { name: "상태로 거르기" }).getByRole("button", { name: "취소·만료" }).click();
-    await eventually(async () => (await limitRow.count()) === 1 && (await limitRow.getAttribute("data-status")) === "cancelled", "the cancelled order is not under 취소·만료");
-    check((await limitRow.innerText()).includes("취소"), "the cancelled row does not say 취소");
+    // 미체결 no longer lists it; 취소·정정·만료 does, as 취소 (and the original as 정정됨).
+    await eventually(async () => (await modifiedRow.count()) === 0, "the cancelled order is still listed as open");
+    await page.getByRole("group", { name: "상태로 거르기" }).getByRole("button", { name: "취소·정정·만료" }).click();
+    await eventually(async () => (await modifiedRow.count()) === 1 && (await modifiedRow.getAttribute("data-status")) === "cancelled", "the cancelled order is not under 취소·정정·만료");
+    check((await modifiedRow.innerText()).includes("취소"), "the cancelled row does not say 취소");
+    check((await limitRow.getAttribute("data-status")) === "replaced" && (await limitRow.innerText()).includes("정정됨"), "the original does not say 정정됨");
     await page.getByRole("group", { name: "상태로 거르기" }).getByRole("button", { name: "전체" }).click();
     await eventually(async () => (await marketRow.getAttribute("data-status")) === "accepted", "the market order is no longer open");
     await screenshot(page, "13-orders-cancelled");
-    return `${limitId} cancelled; ${marketId} still accepted`;
+    return `${limitId} modified to 6 × ${newPrice} as ${limitId}.m1, then cancelled; ${marketId} still accepted`;
   });
 
   await step("portfolio: account cards", async () => {

@@ -17,7 +17,9 @@ export type OrderStatus =
   | "partially_filled"
   | "filled"
   | "cancel_requested"
+  | "modify_requested"
   | "cancelled"
+  | "replaced"
   | "rejected"
   | "expired";
 
@@ -28,6 +30,7 @@ export const OPEN_STATUSES: readonly OrderStatus[] = [
   "accepted",
   "partially_filled",
   "cancel_requested",
+  "modify_requested",
 ];
 
 export function isOpen(status: OrderStatus): boolean {
@@ -212,6 +215,10 @@ export interface Order {
   filled_qty: number;
   filled_amount: number;
   reason: string | null;
+  /** What refused it: a risk rule's name, or `broker` (then its code is in `reason`). */
+  rule?: string | null;
+  /** For an order made by a 정정: the client id of the order it replaced. */
+  replaces?: string | null;
   created_at: string;
   updated_at: string;
   version: number;
@@ -228,6 +235,20 @@ export interface Fill {
   commission: number;
   tax: number;
   ts: string;
+}
+
+/** The body of PATCH /api/orders/{id}: what a 정정 changes. */
+export interface OrderChange {
+  price?: number;
+  qty?: number;
+}
+
+/**
+ * True when a request may or may not have reached the server (no answer, a timeout, a
+ * gateway or server error): the same key may be sent again, the server answers the first order.
+ */
+export function outcomeUnknown(err: unknown): boolean {
+  return err instanceof ApiError && (err.kind === "network" || err.status === 408 || err.status >= 500);
 }
 
 /** The body of POST /api/orders; `price` only for limit orders. */
@@ -434,7 +455,7 @@ function withQuery(path: string, query?: Query): string {
 }
 
 interface RequestOptions {
-  method?: "GET" | "POST" | "DELETE";
+  method?: "GET" | "POST" | "PATCH" | "DELETE";
   query?: Query;
   /** Sent as JSON. */
   body?: unknown;
@@ -545,6 +566,10 @@ export const api = {
 
   placeOrder: (ticket: OrderTicket, token: string) =>
     request<Order>("/api/orders", { method: "POST", body: ticket, token }),
+
+  /** 정정: a new price and/or a smaller quantity; answers the new order (its `replaces` is the old). */
+  modifyOrder: (clientId: string, change: OrderChange, token: string) =>
+    request<Order>(`/api/orders/${encodeURIComponent(clientId)}`, { method: "PATCH", body: change, token }),
 
   cancelOrder: (clientId: string, token: string) =>
     request<Order>(`/api/orders/${encodeURIComponent(clientId)}`, { method: "DELETE", token }),

@@ -138,7 +138,7 @@ export const ORDER_FILTERS: Record<OrderFilter, { open?: boolean; status?: reado
   all: {},
   open: { open: true },
   filled: { status: ["filled", "partially_filled"] },
-  cancelled: { status: ["cancelled", "expired"] },
+  cancelled: { status: ["cancelled", "replaced", "expired"] },
   rejected: { status: ["rejected"] },
 };
 

@@ -17,10 +17,14 @@ const LAST_MINUTE = bars("1m", [["2024-11-15T10:29:00", 70_300]]);
 
 let calls: Call[];
 let refusal: string | null;
+/** How the next POSTs end before one is answered: "drop" (no answer) or an HTTP status. */
+let failures: ("drop" | number)[];
+let routes: Parameters<typeof fakeApi>[0];
 
 beforeEach(() => {
   refusal = null;
-  calls = fakeApi({
+  failures = [];
+  routes = {
     "GET /api/market/status": () => json(STATUS_OPEN),
     "GET /api/codes/005930/prices": () => json(LAST_MINUTE),
     "GET /api/account": () => json(account()),
@@ -28,6 +32,9 @@ beforeEach(() => {
       json([{ code: "005930", name: "삼성전자", qty: 20, avg_price: 38_405, price: 38_400, value: 768_000, pnl: -100, pnl_bp: -1 }]),
     "POST /api/orders": (call) => {
       if (call.headers.Authorization !== `Bearer ${TOKEN}`) return problem(401, UNAUTHORIZED);
+      const failure = failures.shift();
+      if (failure === "drop") throw new TypeError("Failed to fetch");
+      if (failure !== undefined) return problem(failure, "잠시 후 다시 시도하세요");
       if (refusal) {
         return new Response(JSON.stringify({ status: 400, title: "Bad Request", detail: `body: ${refusal}`, param: "body" }), {
           status: 400,
@@ -37,11 +44,13 @@ beforeEach(() => {
       const body = call.body as Ticket;
       return json(order(body.client_id!, { ...body, price: body.price ?? null }), 201);
     },
-  });
+  };
+  calls = fakeApi(routes);
 });
 afterEach(() => vi.unstubAllGlobals());
 
 const posts = () => calls.filter((c) => c.method === "POST");
+
 
 function renderTicket() {
   renderPage(<OrderTicket code="005930" instrument={SAMSUNG} daily={DAILY} />, { path: "/ticket" });
@@ -135,6 +144,75 @@ describe("order ticket", () => {
     expect(screen.getByText("접수").getAttribute("data-status")).toBe("accepted");
     expect(screen.getByText("매수 지정가 10주 × 70,000원")).toBeTruthy();
     expect(screen.getByRole("link", { name: /주문 화면에서 보기/ }).getAttribute("href")).toBe("/orders");
+  });
+
+  it("retries a lost answer with the same key, so the order is placed once", async () => {
+    saveToken(TOKEN);
+    failures = ["drop", 502];
+    renderTicket();
+    await waitFor(() => expect(price().value).toBe("70,300"));
+    type("수량", "10");
+    fireEvent.click(screen.getByRole("button", { name: "매수 주문" }));
+    await screen.findByText("주문을 냈습니다", undefined, { timeout: 5000 });
+    const keys = posts().map((c) => (c.body as Ticket).client_id);
+    expect(keys).toHaveLength(3);
+    expect(new Set(keys).size).toBe(1);
+  });
+
+  it("a second press after no answer sends the same key; new terms get a new one", async () => {
+    saveToken(TOKEN);
+    failures = ["drop", "drop", "drop"];
+    renderTicket();
+    await waitFor(() => expect(price().value).toBe("70,300"));
+    type("수량", "10");
+    fireEvent.click(screen.getByRole("button", { name: "매수 주문" }));
+    expect(await screen.findByText(/같은 주문번호로 보내므로 두 번 주문되지 않습니다/, undefined, { timeout: 5000 })).toBeTruthy();
+    expect(posts()).toHaveLength(3);
+    fireEvent.click(screen.getByRole("button", { name: "매수 주문" }));
+    await screen.findByText("주문을 냈습니다");
+    const first = (posts()[0]!.body as Ticket).client_id;
+    expect((posts()[3]!.body as Ticket).client_id).toBe(first);
+
+    // A refusal or an answer settles the key: the next order is a new one.
+    type("수량", "11");
+    fireEvent.click(screen.getByRole("button", { name: "매수 주문" }));
+    await waitFor(() => expect(posts()).toHaveLength(5));
+    expect((posts()[4]!.body as Ticket).client_id).not.toBe(first);
+  });
+
+  it("a refusal is not retried", async () => {
+    saveToken(TOKEN);
+    refusal = "매수가능금액이 부족합니다";
+    renderTicket();
+    await waitFor(() => expect(price().value).toBe("70,300"));
+    type("수량", "1");
+    fireEvent.click(screen.getByRole("button", { name: "매수 주문" }));
+    await screen.findByRole("alert");
+    await new Promise((r) => setTimeout(r, 600));
+    expect(posts()).toHaveLength(1);
+  });
+
+  it("modifies the order it placed (정정) from the ticket", async () => {
+    saveToken(TOKEN);
+    renderTicket();
+    await waitFor(() => expect(price().value).toBe("70,300"));
+    type("수량", "10");
+    type("가격", "70,000");
+    fireEvent.click(screen.getByRole("button", { name: "매수 주문" }));
+    await screen.findByText("주문을 냈습니다");
+    const placedId = (posts()[0]!.body as Ticket).client_id!;
+    routes[`PATCH /api/orders/${placedId}`] = (call) => {
+      const change = call.body as { price: number };
+      return json(order(`${placedId}.m1`, { price: change.price, qty: 10 }, { replaces: placedId }));
+    };
+    fireEvent.click(screen.getByRole("button", { name: "정정" }));
+    const form = await screen.findByRole("form", { name: "삼성전자 매수 주문 정정" });
+    fireEvent.change(within(form).getByLabelText("정정 가격"), { target: { value: "69,900" } });
+    fireEvent.click(within(form).getByRole("button", { name: "정정 주문" }));
+    await screen.findByText("정정되었습니다");
+    const patches = calls.filter((c) => c.method === "PATCH");
+    expect(patches.map((c) => [c.path, c.body])).toEqual([[`/api/orders/${placedId}`, { price: 69_900 }]]);
+    expect(screen.getByText("매수 지정가 10주 × 69,900원")).toBeTruthy();
   });
 
   it("sends a market order without a price", async () => {

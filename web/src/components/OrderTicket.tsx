@@ -2,12 +2,24 @@
 // step by the tick of the band they land in; the day's reference and band; inline checks
 // as the server will make them (tick grid, band, quantity); an estimate of the amount,
 // commission and tax. Sending asks for the token once per session; a refusal shows the
-// server's own words, a success the order and a link to 주문.
+// server's own words, a success the order, a 정정 button and a link to 주문.
+// Each submission gets its key (client_id) once: a retry after no answer or a server
+// error — automatic or a second press with the same terms — sends the same key, so the
+// server answers the first order and never places a second.
 
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { type FormEvent, type KeyboardEvent, useEffect, useId, useMemo, useState } from "react";
+import { type FormEvent, type KeyboardEvent, useEffect, useId, useMemo, useRef, useState } from "react";
 import { Link } from "react-router";
-import { type Instrument, type Order, type OrderTicket as Ticket, type OrderType, type PriceSeries, type Side, api } from "../api";
+import {
+  type Instrument,
+  type Order,
+  type OrderTicket as Ticket,
+  type OrderType,
+  type PriceSeries,
+  type Side,
+  api,
+  outcomeUnknown,
+} from "../api";
 import { direction, formatBp, formatKstDate, formatNumber, formatWon } from "../format";
 import { useT } from "../i18n";
 import { COMMISSION_PER_100K, priceLimits, sellTaxBp, stepTick, tickSize } from "../krx";
@@ -22,6 +34,7 @@ import {
   referenceClose,
 } from "../ticket";
 import { ActionError } from "./ActionError";
+import { ModifyForm, canModify } from "./ModifyForm";
 import { OrderStatusBadge } from "./OrderBits";
 import { Segmented } from "./Segmented";
 import { useTokenApi, withToken } from "./TokenProvider";
@@ -33,25 +46,36 @@ interface Props {
   daily: PriceSeries | undefined;
 }
 
-/** POST /api/orders with the session's token; null when the token dialog was cancelled. */
+/** Automatic tries after the first when the answer was lost: the same ticket, the same key. */
+export const ORDER_RETRIES = 2;
+
+/**
+ * POST /api/orders with the session's token; null when the token dialog was cancelled. A
+ * lost answer is retried with the same ticket (the same client_id): the server answers the
+ * order it already holds.
+ */
 function usePlaceOrder() {
   const tokens = useTokenApi();
   const client = useQueryClient();
   return useMutation({
     mutationFn: (ticket: Ticket) => withToken(tokens, (token) => api.placeOrder(ticket, token)),
+    retry: (failures, err) => failures < ORDER_RETRIES && outcomeUnknown(err),
+    retryDelay: (attempt) => 400 * 2 ** attempt,
     onSettled: () => {
       for (const key of TRADING_KEYS) void client.invalidateQueries({ queryKey: key });
     },
   });
 }
 
-function Placed({ order }: { order: Order }) {
+function Placed({ placed, name, kind }: { placed: Order; name: string; kind: string }) {
   const t = useT();
+  const [order, setOrder] = useState(placed);
+  const [modifying, setModifying] = useState(false);
   const r = order.request;
   return (
     <div className="ticket-done" data-client-id={r.client_id}>
       <p>
-        <strong>{t("ticket.placed")}</strong> <OrderStatusBadge status={order.status} />
+        <strong>{order.replaces ? t("ticket.modified") : t("ticket.placed")}</strong> <OrderStatusBadge status={order.status} />
       </p>
       <p className="small">
         {t("ticket.summary", {
@@ -61,9 +85,32 @@ function Placed({ order }: { order: Order }) {
           price: r.price === null ? "" : ` × ${formatWon(r.price, t.lang)}`,
         })}
       </p>
+      {modifying ? (
+        <ModifyForm
+          order={order}
+          name={name}
+          kind={kind}
+          onDone={(replacement) => {
+            setOrder(replacement);
+            setModifying(false);
+          }}
+          onClose={() => setModifying(false)}
+        />
+      ) : (
+        canModify(order) && (
+          <button type="button" className="modify-button" onClick={() => setModifying(true)}>
+            {t("orders.modify")}
+          </button>
+        )
+      )}{" "}
       <Link to="/orders">{t("ticket.toOrders")} →</Link>
     </div>
   );
+}
+
+/** The terms that make two submissions the same order (everything but the key). */
+function termsOf(ticket: Ticket): string {
+  return JSON.stringify([ticket.code, ticket.side, ticket.qty, ticket.order_type, ticket.price ?? null]);
 }
 
 export function OrderTicket({ code, instrument, daily }: Props) {
@@ -81,6 +128,9 @@ export function OrderTicket({ code, instrument, daily }: Props) {
   const account = useAccount();
   const positions = usePositions();
   const place = usePlaceOrder();
+  // The key of the last submission whose outcome is unknown: pressing again with the same
+  // terms must not make a second order.
+  const pending = useRef<{ terms: string; clientId: string } | null>(null);
 
   const kind = instrument?.kind ?? "stock";
   const today = status.data ? formatKstDate(status.data.at) : null;
@@ -132,9 +182,23 @@ export function OrderTicket({ code, instrument, daily }: Props) {
     e.preventDefault();
     setTried(true);
     if (!check.ready || check.qty === null || place.isPending) return;
-    const ticket: Ticket = { code, side, qty: check.qty, order_type: orderType, client_id: newClientId() };
+    const ticket: Ticket = { code, side, qty: check.qty, order_type: orderType };
     if (orderType === "limit" && check.price !== null) ticket.price = check.price;
-    place.mutate(ticket);
+    const terms = termsOf(ticket);
+    const clientId = pending.current?.terms === terms ? pending.current.clientId : newClientId();
+    pending.current = { terms, clientId };
+    place.mutate(
+      { ...ticket, client_id: clientId },
+      {
+        // An answer (an order or a refusal) settles the key; a lost one keeps it for the next press.
+        onSuccess: () => {
+          pending.current = null;
+        },
+        onError: (err) => {
+          if (!outcomeUnknown(err)) pending.current = null;
+        },
+      },
+    );
   };
 
   const limit = orderType === "limit";
@@ -266,7 +330,14 @@ export function OrderTicket({ code, instrument, daily }: Props) {
       </button>
 
       <div className="ticket-result" role="status" aria-live="polite">
-        {place.isError ? <ActionError error={place.error} /> : place.data ? <Placed order={place.data} /> : null}
+        {place.isError ? (
+          <>
+            <ActionError error={place.error} />
+            {outcomeUnknown(place.error) && <p className="small muted">{t("ticket.unknownOutcome")}</p>}
+          </>
+        ) : place.data ? (
+          <Placed key={place.data.request.client_id} placed={place.data} name={instrument?.name ?? code} kind={kind} />
+        ) : null}
       </div>
     </form>
   );

@@ -1,5 +1,5 @@
 // The orders table: time (KST), stock, side, type, quantity, price, filled, status, reason;
-// a cancel button on open orders, and each order's fills on expand.
+// 정정 and 취소 buttons on open orders, and each order's fills on expand.
 
 import { Fragment, useState } from "react";
 import { Link } from "react-router";
@@ -8,6 +8,7 @@ import { formatKstDateTime, formatNumber } from "../format";
 import { useT } from "../i18n";
 import { useFills } from "../queries";
 import { ErrorBox } from "./ErrorBox";
+import { ModifyForm, canModify } from "./ModifyForm";
 import { OrderStatusBadge, SideText, orderTypeLabel } from "./OrderBits";
 
 const COLUMNS = 10;
@@ -57,6 +58,7 @@ function OrderFills({ order, id }: { order: Order; id: string }) {
         </table>
       )}
       {order.reason && <p className="small reason-full">{order.reason}</p>}
+      {order.replaces && <p className="muted small">{t("orders.replaces", { id: order.replaces })}</p>}
       <p className="muted small ids">
         {t("orders.ids", {
           client: order.request.client_id,
@@ -75,9 +77,12 @@ interface RowProps {
   onToggle: () => void;
   cancelling: boolean;
   onCancel: (order: Order) => void;
+  modifying: boolean;
+  onModifyToggle: () => void;
+  onModified: (replacement: Order) => void;
 }
 
-function OrderRow({ order, name, expanded, onToggle, cancelling, onCancel }: RowProps) {
+function OrderRow({ order, name, expanded, onToggle, cancelling, onCancel, modifying, onModifyToggle, onModified }: RowProps) {
   const t = useT();
   const r = order.request;
   const label = { name: name ?? r.code, side: t(`side.${r.side}`), qty: formatNumber(r.qty) };
@@ -85,7 +90,12 @@ function OrderRow({ order, name, expanded, onToggle, cancelling, onCancel }: Row
   const avg = order.filled_qty > 0 ? Math.round(order.filled_amount / order.filled_qty) : null;
   return (
     <Fragment>
-      <tr data-client-id={r.client_id} data-status={order.status} className={expanded ? "expanded" : undefined}>
+      <tr
+        data-client-id={r.client_id}
+        data-status={order.status}
+        data-rule={order.rule ?? undefined}
+        className={expanded ? "expanded" : undefined}
+      >
         <td className="text c-time">{formatKstDateTime(order.created_at, true)}</td>
         <td className="text stock-cell c-stock">
           <Link to={`/stocks/${r.code}`}>{name ?? r.code}</Link>
@@ -123,7 +133,18 @@ function OrderRow({ order, name, expanded, onToggle, cancelling, onCancel }: Row
             >
               {expanded ? "▾" : "▸"} {t("orders.details")}
             </button>
-            {isOpen(order.status) && order.status !== "cancel_requested" && (
+            {canModify(order) && (
+              <button
+                type="button"
+                className="modify-button"
+                aria-label={t("orders.modifyLabel", label)}
+                aria-expanded={modifying}
+                onClick={onModifyToggle}
+              >
+                {t("orders.modify")}
+              </button>
+            )}
+            {isOpen(order.status) && order.status !== "cancel_requested" && order.status !== "modify_requested" && (
               <button
                 type="button"
                 className="cancel-button"
@@ -137,6 +158,13 @@ function OrderRow({ order, name, expanded, onToggle, cancelling, onCancel }: Row
           </div>
         </td>
       </tr>
+      {modifying && canModify(order) && (
+        <tr className="details-row modify-row">
+          <td colSpan={COLUMNS}>
+            <ModifyForm order={order} name={name ?? r.code} onDone={onModified} onClose={onModifyToggle} />
+          </td>
+        </tr>
+      )}
       {expanded && (
         <tr className="details-row">
           <td colSpan={COLUMNS}>
@@ -154,13 +182,16 @@ interface Props {
   /** Client id of the order being cancelled. */
   cancelling: string | null;
   onCancel: (order: Order) => void;
+  /** A 정정 went through: the new order the server answered. */
+  onModified: (replacement: Order) => void;
   busy: boolean;
   empty: string;
 }
 
-export function OrdersTable({ orders, names, cancelling, onCancel, busy, empty }: Props) {
+export function OrdersTable({ orders, names, cancelling, onCancel, onModified, busy, empty }: Props) {
   const t = useT();
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
+  const [modifying, setModifying] = useState<string | null>(null);
   const toggle = (id: string) =>
     setExpanded((cur) => {
       const next = new Set(cur);
@@ -196,6 +227,12 @@ export function OrdersTable({ orders, names, cancelling, onCancel, busy, empty }
               onToggle={() => toggle(o.request.client_id)}
               cancelling={cancelling === o.request.client_id}
               onCancel={onCancel}
+              modifying={modifying === o.request.client_id}
+              onModifyToggle={() => setModifying((cur) => (cur === o.request.client_id ? null : o.request.client_id))}
+              onModified={(replacement) => {
+                setModifying(null);
+                onModified(replacement);
+              }}
             />
           ))}
         </tbody>

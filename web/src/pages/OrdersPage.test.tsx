@@ -32,12 +32,13 @@ beforeEach(() => {
       {
         status: "rejected",
         broker_order_id: null,
-        reason: "[sellable_qty] 매도가능수량 0주보다 많이 팔 수 없습니다",
+        reason: "매도가능수량 0주보다 많이 팔 수 없습니다",
+        rule: "sellable_qty",
         created_at: "2024-11-15T10:28:00+09:00",
       },
     ),
   ];
-  const open = ["new", "submitted", "accepted", "partially_filled", "cancel_requested"];
+  const open = ["new", "submitted", "accepted", "partially_filled", "cancel_requested", "modify_requested"];
   calls = fakeApi({
     "GET /api/codes": () => json(CODES),
     "GET /api/orders": (call) => {
@@ -50,6 +51,24 @@ beforeEach(() => {
       if (call.headers.Authorization !== `Bearer ${TOKEN}`) return problem(401, UNAUTHORIZED);
       orders = orders.map((o) => (o.request.client_id === LIMIT_ID ? { ...o, status: "cancelled", version: 5 } : o));
       return json(orders[0]);
+    },
+    [`PATCH /api/orders/${LIMIT_ID}`]: (call) => {
+      if (call.headers.Authorization !== `Bearer ${TOKEN}`) return problem(401, UNAUTHORIZED);
+      const change = call.body as { price?: number; qty?: number };
+      if (change.price === 36_000) {
+        return new Response(JSON.stringify({ status: 400, detail: "price: 36,000원은 오늘 가격제한폭 밖입니다", param: "price" }), {
+          status: 400,
+          headers: { "content-type": "application/problem+json" },
+        });
+      }
+      const old = orders.find((o) => o.request.client_id === LIMIT_ID)!;
+      const replacement = order(
+        `${LIMIT_ID}.m1`,
+        { qty: change.qty ?? old.request.qty, price: change.price ?? old.request.price },
+        { broker_order_id: "9", replaces: LIMIT_ID, created_at: "2024-11-15T10:31:00+09:00" },
+      );
+      orders = [replacement, ...orders.map((o) => (o.request.client_id === LIMIT_ID ? { ...o, status: "replaced" as const } : o))];
+      return json(replacement);
     },
     [`DELETE /api/orders/${MARKET_ID}`]: () =>
       new Response(
@@ -97,7 +116,9 @@ describe("주문 page", () => {
 
     const rejected = row(REJECTED_ID)!;
     expect(within(rejected).getByText("매도").className).toContain("fall");
-    expect(rejected.textContent).toContain("[sellable_qty] 매도가능수량 0주보다 많이 팔 수 없습니다");
+    expect(within(rejected).getByText("매도가능수량 0주보다 많이 팔 수 없습니다")).toBeTruthy();
+    expect(rejected.textContent).not.toContain("[");
+    expect(rejected.getAttribute("data-rule")).toBe("sellable_qty");
     expect(within(rejected).getByText("거절")).toBeTruthy();
   });
 
@@ -120,9 +141,9 @@ describe("주문 page", () => {
     await waitFor(() => expect(row(REJECTED_ID)).not.toBeNull());
     expect(row(FILLED_ID)).toBeNull();
 
-    fireEvent.click(within(filters).getByRole("button", { name: "취소·만료" }));
+    fireEvent.click(within(filters).getByRole("button", { name: "취소·정정·만료" }));
     expect(await screen.findByText("이 상태의 주문이 없습니다")).toBeTruthy();
-    expect(orderCalls().at(-1)?.search.getAll("status")).toEqual(["cancelled", "expired"]);
+    expect(orderCalls().at(-1)?.search.getAll("status")).toEqual(["cancelled", "replaced", "expired"]);
   });
 
   it("opens an order's fills", async () => {
@@ -156,6 +177,50 @@ describe("주문 page", () => {
     const del = calls.find((c) => c.method === "DELETE");
     expect(del?.headers.Authorization).toBe(`Bearer ${TOKEN}`);
     expect(readToken()).toBe(TOKEN);
+  });
+
+  it("modifies an open limit order: the new order listed, the old one 정정됨", async () => {
+    saveToken(TOKEN);
+    renderPage(<OrdersPage />, { path: "/orders" });
+    await within(table()).findAllByText("삼성전자");
+    // Market orders have no price to change.
+    expect(within(row(MARKET_ID)!).queryByRole("button", { name: /주문 정정/ })).toBeNull();
+    fireEvent.click(within(row(LIMIT_ID)!).getByRole("button", { name: "삼성전자 매수 10주 주문 정정" }));
+    const form = await screen.findByRole("form", { name: "삼성전자 매수 주문 정정" });
+    const priceBox = within(form).getByLabelText("정정 가격") as HTMLInputElement;
+    const qtyBox = within(form).getByLabelText("정정 수량") as HTMLInputElement;
+    expect([priceBox.value, qtyBox.value]).toEqual(["37,000", "10"]);
+
+    // Checked before sending: nothing changed, off the tick, more than is open.
+    fireEvent.click(within(form).getByRole("button", { name: "정정 주문" }));
+    expect(await within(form).findByText("바꾼 것이 없습니다: 가격이나 수량을 바꾸세요")).toBeTruthy();
+    fireEvent.change(priceBox, { target: { value: "37,010" } });
+    expect(await within(form).findByText("호가단위 50원에 맞는 가격을 입력하세요")).toBeTruthy();
+    fireEvent.change(priceBox, { target: { value: "37,500" } });
+    fireEvent.change(qtyBox, { target: { value: "11" } });
+    expect(await within(form).findByText("수량은 1주부터 남은 10주까지입니다")).toBeTruthy();
+    expect(calls.filter((c) => c.method === "PATCH")).toHaveLength(0);
+
+    // The server's refusal, as it said it.
+    fireEvent.change(qtyBox, { target: { value: "10" } });
+    fireEvent.change(priceBox, { target: { value: "36,000" } });
+    fireEvent.click(within(form).getByRole("button", { name: "정정 주문" }));
+    expect((await within(form).findByRole("alert")).textContent).toBe("36,000원은 오늘 가격제한폭 밖입니다");
+
+    fireEvent.change(priceBox, { target: { value: "37,500" } });
+    fireEvent.change(qtyBox, { target: { value: "6" } });
+    fireEvent.click(within(form).getByRole("button", { name: "정정 주문" }));
+    expect(await screen.findByText("삼성전자 매수 주문을 정정했습니다: 6주 × 37,500원")).toBeTruthy();
+    const patches = calls.filter((c) => c.method === "PATCH");
+    expect(patches.map((c) => c.body)).toEqual([{ price: 36_000 }, { price: 37_500, qty: 6 }]);
+    expect(patches[1]!.headers.Authorization).toBe(`Bearer ${TOKEN}`);
+    await waitFor(() => expect(row(LIMIT_ID)?.getAttribute("data-status")).toBe("replaced"));
+    expect(within(row(LIMIT_ID)!).getByText("정정됨")).toBeTruthy();
+    expect(within(row(LIMIT_ID)!).queryByRole("button", { name: /주문 (정정|취소)/ })).toBeNull();
+    const replacement = row(`${LIMIT_ID}.m1`)!;
+    expect(replacement.getAttribute("data-status")).toBe("accepted");
+    expect(replacement.textContent).toContain("37,500");
+    expect(screen.queryByRole("form", { name: "삼성전자 매수 주문 정정" })).toBeNull();
   });
 
   it("shows the server's reason when the order can no longer be cancelled", async () => {

@@ -1,5 +1,5 @@
 // 주문: every order of the account, newest first, filtered by status (kept in the URL),
-// refreshed every few seconds; open orders can be cancelled (with the token), each order's
+// refreshed every few seconds; open orders can be modified (정정) or cancelled (with the token), each order's
 // fills open on expand, and the kill switch sits on top.
 
 import { useMutation, useQueryClient } from "@tanstack/react-query";
@@ -22,10 +22,11 @@ function isFilter(value: string | null): value is OrderFilter {
   return value !== null && (FILTERS as string[]).includes(value);
 }
 
-/** What a finished cancel left: the order as the server returned it. */
-interface Cancelled {
+/** What a finished cancel or 정정 left: the order as the server returned it. */
+interface Done {
   order: Order;
   name: string;
+  action: "cancel" | "modify";
 }
 
 export function OrdersPage() {
@@ -38,7 +39,7 @@ export function OrdersPage() {
   const names = useMemo(() => new Map((codes.data ?? []).map((c) => [c.code, c.name])), [codes.data]);
   const tokens = useTokenApi();
   const client = useQueryClient();
-  const [result, setResult] = useState<Cancelled | null>(null);
+  const [result, setResult] = useState<Done | null>(null);
 
   useEffect(() => {
     document.title = `${t("orders.title")} · stocklab`;
@@ -50,7 +51,7 @@ export function OrdersPage() {
   const cancel = useMutation({
     mutationFn: (order: Order) => withToken(tokens, (token) => api.cancelOrder(order.request.client_id, token)),
     onSuccess: (order) => {
-      if (order) setResult({ order, name: names.get(order.request.code) ?? order.request.code });
+      if (order) setResult({ order, name: names.get(order.request.code) ?? order.request.code, action: "cancel" });
     },
     onSettled: () => {
       for (const key of TRADING_KEYS) void client.invalidateQueries({ queryKey: key });
@@ -69,6 +70,7 @@ export function OrdersPage() {
     name: result.name,
     side: t(`side.${done.request.side}`),
     qty: formatNumber(done.request.qty),
+    price: formatNumber(done.request.price),
   };
 
   return (
@@ -97,7 +99,11 @@ export function OrdersPage() {
             <ActionError error={cancel.error} />
           ) : done && label ? (
             <p data-client-id={done.request.client_id}>
-              {done.status === "filled" ? t("orders.filledFirst", label) : t("orders.cancelDone", label)}
+              {result.action === "modify"
+                ? t("orders.modifyDone", label)
+                : done.status === "filled"
+                  ? t("orders.filledFirst", label)
+                  : t("orders.cancelDone", label)}
             </p>
           ) : null}
         </div>
@@ -110,6 +116,10 @@ export function OrdersPage() {
             busy={orders.isPending || orders.isPlaceholderData}
             cancelling={cancel.isPending ? (cancel.variables?.request.client_id ?? null) : null}
             onCancel={(o) => cancel.mutate(o)}
+            onModified={(o) => {
+              cancel.reset();
+              setResult({ order: o, name: names.get(o.request.code) ?? o.request.code, action: "modify" });
+            }}
             empty={filter === "all" ? t("orders.empty") : t("orders.emptyFilter")}
           />
         )}

@@ -9,7 +9,7 @@ import threading
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from stocklab.api.deps import Code, Reader, SettingsDep
@@ -166,6 +166,20 @@ def orders(
 ) -> list[Order]:
     wanted = OPEN if open_only else status_
     return reader.list_orders(request.app.state.settings.trading_account, wanted, limit)
+
+
+@read_router.get(
+    "/orders/{client_id}",
+    response_model=Order,
+    summary="주문 하나 (정정된 주문은 replaces로 원주문을 가리킵니다)",
+)
+def one_order(
+    client_id: Annotated[str, Path(max_length=64)], request: Request, reader: Reader
+) -> Order:
+    order = reader.get_order(client_id)
+    if order is None or order.account_id != request.app.state.settings.trading_account:
+        raise NotFound(f"주문 {client_id}{josa(client_id, '이', '가')} 없습니다")
+    return order
 
 
 @read_router.get("/fills", response_model=list[Fill], summary="체결 (오래된 것부터)")
