@@ -20,7 +20,7 @@ from stocklab.store import open_store
 from stocklab.trading.orders import OrderManager
 from stocklab.trading.session import open_manager
 from tests.support.ls_server import APPKEY, APPSECRET, LsTestServer, serve
-from tests.support.trade_crash import FILL_BY, SUBMIT_AT, settings_for
+from tests.support.trade_crash import FILL_BY, REQUEST, SUBMIT_AT, settings_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -173,3 +173,34 @@ def manager_order(home: Path) -> Order:
     order = open_store(settings.store_url).get_order("crash-1")
     assert order is not None
     return order
+
+
+@pytest.mark.parametrize("mode", ["after_record", "after_send"])
+def test_a_retry_after_the_kill_is_answered_with_the_one_order(home: Path, mode: str) -> None:
+    """The caller retries with the same client id at once (a browser after a dropped
+    connection): the answer is the order at the broker, booked once, whatever the kill cut."""
+    crash(home, mode)
+    manager = restarted(home, SUBMIT_AT + timedelta(seconds=1))  # well inside any grace
+    request = REQUEST.model_copy(update={"account_id": manager.account_id})
+    first = manager.submit(request)
+    again = manager.submit(request)
+    booked = manager.broker.orders()
+    assert len(booked) == 1
+    assert (first.status, first.broker_order_id) == (
+        OrderStatus.ACCEPTED,
+        booked[0].broker_order_id,
+    )
+    assert again.broker_order_id == first.broker_order_id
+    manager.reconcile()
+    assert len(manager.broker.orders()) == 1
+    assert_agree(manager)
+
+
+def test_the_paper_broker_books_a_client_id_once(home: Path) -> None:
+    manager = restarted(home, SUBMIT_AT)
+    manager.account()
+    request = REQUEST.model_copy(update={"account_id": manager.account_id})
+    first = manager.broker.place(request)
+    again = manager.broker.place(request)
+    assert again.broker_order_id == first.broker_order_id
+    assert [o.broker_order_id for o in manager.broker.orders()] == [first.broker_order_id]

@@ -194,7 +194,7 @@ class OrderManager:
             )
         existing = self.store.get_order(request.client_id)
         if existing is not None:
-            return _same_order(existing, request)
+            return self._recover(_same_order(existing, request))
         now = self.now()
         order = Order(request=request, created_at=now, updated_at=now)
         try:
@@ -209,6 +209,36 @@ class OrderManager:
         if recorded.status is not OrderStatus.NEW:
             return recorded
         return self._send(recorded)
+
+    def _recover(self, order: Order) -> Order:
+        """A retry of an order a killed process left half done: finish it now, so the
+        retry's answer is the truth (recorded but unsent: send it; sent without an
+        answer: the broker's copy, or — where the broker keeps our ids and so never
+        books one twice — send it again)."""
+        if order.status is OrderStatus.NEW:
+            return self._send(order) if self._fresh(order) else order
+        if order.status is not OrderStatus.SUBMITTED or order.broker_order_id:
+            return order
+        if order.replaces is not None:
+            return order
+        try:
+            broker_orders = self.broker.orders()
+        except SourceError:
+            return order  # the broker does not answer: reconcile settles it later
+        claimed = {
+            o.broker_order_id
+            for o in self.store.list_orders(self.account_id, limit=MAX_LIMIT)
+            if o.broker_order_id
+        }
+        match = self._find(order, broker_orders, claimed)
+        if match is not None:
+            return self._move(order, OrderStatus.ACCEPTED, broker_order_id=match.broker_order_id)
+        if self._keeps_client_ids() and self._fresh(order):
+            return self._place(order)
+        return order
+
+    def _keeps_client_ids(self) -> bool:
+        return callable(getattr(self.broker, "client_id_of", None))
 
     def _move(self, order: Order, status: OrderStatus, **changes: object) -> Order:
         """One lifecycle step, stored with a compare-and-set on the version."""
@@ -252,7 +282,10 @@ class OrderManager:
                 "주문 %s 결과를 모릅니다 (%s); 대사(reconcile)로 확인합니다", order.client_id, exc
             )
             return order
-        return self._move(order, OrderStatus.ACCEPTED, broker_order_id=placed.broker_order_id)
+        try:
+            return self._move(order, OrderStatus.ACCEPTED, broker_order_id=placed.broker_order_id)
+        except VersionConflict:  # a retry settled it meanwhile, with the same booking
+            return self.store.get_order(order.client_id) or order
 
     # -- modifying (정정) -----------------------------------------------------------
 
@@ -506,8 +539,8 @@ class OrderManager:
             self._move(order, OrderStatus.ACCEPTED, broker_order_id=match.broker_order_id)
             report.matched.append(order.client_id)
             return
-        if self.now() - order.updated_at <= UNKNOWN_GRACE:
-            return
+        if not self._keeps_client_ids() and self.now() - order.updated_at <= UNKNOWN_GRACE:
+            return  # its answer may still be on the way
         if self._fresh(order):
             self._place(order)
             report.resent.append(order.client_id)

@@ -213,10 +213,17 @@ class PaperBroker:
         return closes[-1].close
 
     def place(self, request: OrderRequest) -> Placed:
-        now, reference, inst = self._checked(request)
-        with self._locked() as book:
-            order_id = self._book(book, request, now, reference, inst)
-        return Placed(order_id, now, "모의 주문 접수")
+        """Book an order once per client id: a retry after a lost answer gets the first."""
+        with self._locked(write=False) as book:
+            twin = _twin(book, request.client_id)
+        if twin is None:
+            now, reference, inst = self._checked(request)
+            with self._locked() as book:
+                twin = _twin(book, request.client_id)
+                if twin is None:
+                    order_id = self._book(book, request, now, reference, inst)
+                    return Placed(order_id, now, "모의 주문 접수")
+        return Placed(twin.id, datetime.fromisoformat(twin.placed_at), "이미 접수된 주문")
 
     def _checked(self, request: OrderRequest) -> tuple[datetime, int, Instrument]:
         """The refusals that need no book: the session, the code, the price."""
@@ -409,4 +416,12 @@ def _public(o: _Order) -> BrokerOrder:
         placed_at=datetime.fromisoformat(o.placed_at),
         original_id=o.original_id,
         kind="modify" if o.original_id else "new",
+    )
+
+
+def _twin(book: _Book, client_id: str) -> _Order | None:
+    """The new order (not a modify's) booked under a client id."""
+    return next(
+        (o for o in book.orders.values() if o.client_id == client_id and o.original_id is None),
+        None,
     )
