@@ -27,8 +27,11 @@ from stocklab.store import open_store
 if TYPE_CHECKING:
     from stocklab.scheduler.service import Scheduler
 
-WEB_DIST = Path(__file__).resolve().parents[3] / "web" / "dist"
-"""Where `npm run build` puts the web client (a source checkout)."""
+PACKAGED_WEB = Path(__file__).resolve().parents[1] / "webclient"
+"""The built web client inside an installed package (setup.py copies it at build time)."""
+CHECKOUT_WEB = Path(__file__).resolve().parents[3] / "web" / "dist"
+"""Where `npm run build` puts the web client in a source checkout."""
+WEB_DIST = PACKAGED_WEB if (PACKAGED_WEB / "index.html").is_file() else CHECKOUT_WEB
 
 
 def _launcher(app: FastAPI, settings: Settings) -> Callable[..., str]:
