@@ -1,6 +1,6 @@
 # Sourced by scripts/up and scripts/test: find Python 3.13 (3.12 for running only),
 # create .venv beside the project and install stocklab into it when pyproject changed.
-# Usage: source scripts/_python.sh <min-minor> <extras>
+# Usage: ensure_venv <min-minor> <extras> (extras empty: the runtime packages only)
 
 find_python() {
   local min_minor=$1 candidate
@@ -33,10 +33,17 @@ ensure_venv() {
     "$python" -m venv "$venv"
     "$venv/bin/python" -m pip install --quiet --upgrade pip
   fi
-  stamp="$venv/.installed-$(cat pyproject.toml | sha1sum | cut -c1-12)-$extras"
+  local hash spec=.
+  hash=$(cat pyproject.toml setup.py | sha1sum | cut -c1-12)
+  stamp="$venv/.installed-$hash-$extras"
+  [ -n "$extras" ] && spec=".[$extras]"
+  # Running needs only the runtime packages; a venv the tests filled has them all.
+  if [ -z "$extras" ] && [ -f "$venv/.installed-$hash-dev" ]; then
+    stamp="$venv/.installed-$hash-dev"
+  fi
   if [ ! -f "$stamp" ]; then
-    echo "stocklab: installing dependencies into $venv" >&2
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[$extras]"
+    echo "stocklab: installing ${extras:-runtime} dependencies into $venv" >&2
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$spec"
     rm -f "$venv"/.installed-*
     touch "$stamp"
   fi
