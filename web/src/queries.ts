@@ -1,7 +1,8 @@
 // One place for query keys and polling intervals, so pages share cached data
 // (the code list fetched by the Stocks page is the one the Dashboard ranks).
 
-import { QueryClient, keepPreviousData, useQuery } from "@tanstack/react-query";
+import { QueryClient, keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useMemo, useRef } from "react";
 import {
   ApiError,
   type FlowKind,
@@ -104,6 +105,48 @@ export const useRuns = (name: string | null, status: JobStatus | null, limit = 5
     queryFn: ({ signal }) => api.runs({ name: name ?? undefined, status: status ?? undefined, limit }, signal),
     refetchInterval: (q) => runsInterval(q.state.data, watchRunId),
   });
+
+const RECENT_RUNS = 20;
+
+/** The newest runs of every job: what is collecting now, and what just finished. */
+const useRecentRuns = () => useRuns(null, null, RECENT_RUNS);
+
+const isCollect = (r: JobRun) => r.job.startsWith("collect_");
+
+/** The collection runs in progress (the first start's, or a scheduled one): pages that show
+ * collected data say "수집 중" instead of asking the user to run one. */
+export function useCollecting(): JobRun[] {
+  const runs = useRecentRuns();
+  return useMemo(() => (runs.data ?? []).filter((r) => isCollect(r) && r.status === "running"), [runs.data]);
+}
+
+/** Every query whose answer a collection changes. */
+export const COLLECTED_KEYS = [["codes"], ["code"], ["overview"], ["prices"], ["flows"], ["last-minute"], ["indicators"]] as const;
+
+/** The recent finished collections, as a key that changes whenever another one ends. */
+export function lastCollected(runs: JobRun[] | undefined): string {
+  return (runs ?? [])
+    .filter((r) => isCollect(r) && r.status !== "running")
+    .map((r) => r.run_id)
+    .sort()
+    .join(",");
+}
+
+/** Refetches the collected data each time a collection ends, so the 종목 list and the stock
+ * page fill in by themselves on first start (no reload). Mounted once, in the layout. */
+export function useRefreshOnCollect(): void {
+  const runs = useRecentRuns();
+  const client = useQueryClient();
+  const seen = useRef<string | undefined>(undefined);
+  const last = runs.data ? lastCollected(runs.data) : undefined;
+  useEffect(() => {
+    if (last === undefined) return;
+    if (seen.current !== undefined && seen.current !== last) {
+      for (const queryKey of COLLECTED_KEYS) void client.invalidateQueries({ queryKey });
+    }
+    seen.current = last;
+  }, [last, client]);
+}
 
 /** The newest minute bar (today's last trade, once the session has begun): refreshed while open. */
 export const useLastMinute = (code: string, enabled = true) =>

@@ -3,6 +3,7 @@
 import { type MessageKey, useT } from "../i18n";
 import { useFlows } from "../queries";
 import { Signed } from "./Change";
+import { CollectingNote } from "./CollectingNote";
 import { ErrorBox } from "./ErrorBox";
 import { KstDay } from "./KstDay";
 
@@ -51,7 +52,7 @@ export function FlowTable({ code, enabled }: { code: string; enabled: boolean })
               ))}
             </tbody>
           </table>
-          {flows.isSuccess && items.length === 0 && <p className="muted center">{t("stock.noFlows")}</p>}
+          {flows.isSuccess && items.length === 0 && <p className="muted center"><CollectingNote otherwise={t("stock.noFlows")} /></p>}
         </div>
       )}
     </div>

@@ -3,7 +3,7 @@
 
 import { Link, NavLink, Outlet } from "react-router";
 import { type MessageKey, translateOr, useLang, useT } from "../i18n";
-import { useMarketStatus } from "../queries";
+import { useMarketStatus, useRefreshOnCollect } from "../queries";
 
 const LINKS: { to: string; key: MessageKey; end?: boolean }[] = [
   { to: "/", key: "nav.dashboard", end: true },
@@ -30,6 +30,7 @@ function MarketPill() {
 export function Layout() {
   const t = useT();
   const { lang, setLang } = useLang();
+  useRefreshOnCollect();
   return (
     <div className="app">
       <header className="topbar">

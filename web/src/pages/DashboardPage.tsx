@@ -5,6 +5,7 @@ import { useMemo } from "react";
 import { Link } from "react-router";
 import type { CodeRow, Coverage, JobStatus } from "../api";
 import { Change, Price, Rate } from "../components/Change";
+import { CollectingNote } from "../components/CollectingNote";
 import { ErrorBox } from "../components/ErrorBox";
 import { StatusBadge } from "../components/StatusBadge";
 import { formatKstDateTime, formatKstDay, formatNumber, formatRelative } from "../format";
@@ -108,7 +109,11 @@ function StoreCard() {
                 })}
               </li>
             ))}
-            {o && lines.length === 0 && <li className="muted">{t("dash.noBars")}</li>}
+            {o && lines.length === 0 && (
+              <li className="muted">
+                <CollectingNote otherwise={t("dash.noBars")} />
+              </li>
+            )}
           </ul>
         </>
       )}

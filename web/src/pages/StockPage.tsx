@@ -30,6 +30,7 @@ import {
   movingAverage,
 } from "../chart/series";
 import { Change, Price, Rate } from "../components/Change";
+import { CollectingNote } from "../components/CollectingNote";
 import { ErrorBox } from "../components/ErrorBox";
 import { Segmented } from "../components/Segmented";
 import { FlowTable } from "../components/FlowTable";
@@ -189,6 +190,9 @@ export function StockPage() {
           <Link to="/stocks">← {t("stock.back")}</Link>
         </p>
         <ErrorBox error={detail.error} onRetry={() => void detail.refetch()} />
+        <p className="muted">
+          <CollectingNote />
+        </p>
       </section>
     );
   }

@@ -4,6 +4,7 @@
 import { useDeferredValue, useMemo, useState } from "react";
 import { useSearchParams } from "react-router";
 import type { Market } from "../api";
+import { CollectingNote } from "../components/CollectingNote";
 import { ErrorBox } from "../components/ErrorBox";
 import { Segmented } from "../components/Segmented";
 import { StockTable } from "../components/StockTable";
@@ -90,7 +91,9 @@ export function StocksPage() {
         </div>
       ) : total === 0 ? (
         <div className="stock-table empty">
-          <p className="muted center">{t("stocks.emptyStore")}</p>
+          <p className="muted center">
+            <CollectingNote otherwise={t("stocks.emptyStore")} />
+          </p>
         </div>
       ) : rows.length === 0 ? (
         <div className="stock-table empty">
