@@ -210,3 +210,26 @@ def test_modify_an_open_order_through_patch(api: Api) -> None:
     assert "새 주문" in more.json()["detail"]
     gone = api.client.delete(f"/api/orders/{new['request']['client_id']}", headers=api.auth())
     assert gone.json()["status"] == "cancelled"
+
+
+def test_the_account_carries_the_risk_limits_a_ticket_checks_before_sending(
+    tmp_path: Path,
+) -> None:
+    settings = filled_settings(
+        tmp_path / "home", sim_now=SESSION, risk_max_order_krw=123_000, risk_max_position_pct=0.25
+    )
+    for api in serve(settings):
+        limits = api.client.get("/api/account").json()["limits"]
+        assert limits == {
+            "max_order_krw": 123_000,
+            "max_position_bp": 2_500,
+            "commission_units": 15_000,  # 0.015 % as 10⁻⁸ units
+            "phases": ["pre_open", "open"],
+        }
+        price = api.client.get("/api/codes/005930/quote").json()["price"]
+        qty = 123_000 // price  # the largest quantity under the limit, as the ticket's 최대
+        at = {"code": "005930", "side": "buy", "order_type": "limit", "price": price}
+        ok = api.client.post("/api/orders", json={**at, "qty": qty}, headers=api.auth())
+        assert ok.status_code == 201, ok.text
+        over = api.client.post("/api/orders", json={**at, "qty": qty + 1}, headers=api.auth())
+        assert (over.status_code, over.json()["rule"]) == (400, "max_order_value")

@@ -184,12 +184,26 @@ export interface Account {
   positions_value: number;
   day_pnl: number;
   killed: boolean;
+  limits: AccountLimits;
+}
+
+/** The risk rules' settings: the ticket refuses before sending what they would refuse. */
+export interface AccountLimits {
+  max_order_krw: number;
+  /** 1% = 100 */
+  max_position_bp: number;
+  /** The commission rate × 10⁸, as the server computes the cash an order needs. */
+  commission_units: number;
+  /** Market phases (MarketStatus.phase) in which orders are taken. */
+  phases: string[];
 }
 
 export interface Position {
   code: string;
   name: string | null;
   qty: number;
+  /** 매도가능: held less what open sells hold */
+  sellable: number;
   avg_price: number;
   price: number;
   value: number;

@@ -2,7 +2,7 @@
 // the server will (tick grid, the day's band, quantity), the estimate of costs, and which
 // prices stand for "reference" and "last" when the API has no quote route.
 
-import type { OrderType, PriceSeries, Side } from "./api";
+import type { AccountLimits, OrderType, PriceSeries, Side } from "./api";
 import { formatKstDate } from "./format";
 import type { Translate } from "./i18n";
 import { type CostEstimate, type PriceProblem, checkLimitPrice, estimateCosts } from "./krx";
@@ -62,6 +62,100 @@ export function checkTicket(input: TicketInput, market: Market): TicketCheck {
   const basis = limit ? (priceProblem === null ? price : null) : market.last;
   const costs = qtyProblem === null && qty !== null && basis !== null ? estimateCosts(input.side, qty * basis, market.taxBp) : null;
   return { qty, price, qtyProblem, priceProblem, costs, ready: qtyProblem === null && priceProblem === null };
+}
+
+/** What the risk rules look at, as the account and the market stand now. */
+export interface Funds {
+  orderable: number;
+  sellable: number;
+  equity: number;
+  /** The value of this code already held. */
+  held: number;
+  limits: AccountLimits;
+  /** The market's phase now (MarketStatus.phase). */
+  phase: string;
+  /** Today's upper limit: what a market buy may cost, and what the server reserves for it. */
+  upper: number | null;
+  /** The last price: what a market order is valued at. */
+  last: number | null;
+}
+
+export type FundsProblem =
+  | { kind: "closed"; phase: string }
+  | { kind: "cash"; need: number; orderable: number; max: number }
+  | { kind: "sellable"; sellable: number }
+  | { kind: "value"; value: number; limit: number; max: number }
+  | { kind: "weight"; after: number; cap: number; max: number };
+
+const RATE_SCALE = 100_000_000;
+
+/** The cash a buy holds, as the server counts it: the worst price times the quantity, plus commission. */
+export function cashNeeded(qty: number, worst: number, commissionUnits: number): number {
+  const amount = worst * qty;
+  return amount + Math.floor((amount * commissionUnits) / RATE_SCALE);
+}
+
+interface Terms {
+  side: Side;
+  orderType: OrderType;
+  /** A valid limit price, or null for a market order. */
+  price: number | null;
+}
+
+/** The price the cash check uses (a market buy may fill up to the upper limit). */
+const worstOf = (t: Terms, f: Funds) => (t.orderType === "limit" ? t.price : f.upper);
+/** The price the value and weight checks use (the server's: the limit, else the last). */
+const valueOf = (t: Terms, f: Funds) => (t.orderType === "limit" ? t.price : f.last);
+
+/** The most shares the risk rules would take now (null while the prices are unknown). */
+export function maxQty(t: Terms, f: Funds): number | null {
+  if (t.side === "sell") return Math.min(f.sellable, MAX_QTY);
+  const worst = worstOf(t, f);
+  const value = valueOf(t, f);
+  if (worst === null || value === null || worst <= 0 || value <= 0) return null;
+  let byCash = Math.floor(f.orderable / worst);
+  while (byCash > 0 && cashNeeded(byCash, worst, f.limits.commission_units) > f.orderable) byCash -= 1;
+  const byValue = Math.floor(f.limits.max_order_krw / value);
+  const cap = Math.floor((f.equity * f.limits.max_position_bp) / 10_000);
+  const byWeight = f.equity > 0 ? Math.max(Math.floor((cap - f.held) / value), 0) : MAX_QTY;
+  return Math.max(Math.min(byCash, byValue, byWeight, MAX_QTY), 0);
+}
+
+/** The first risk rule that would refuse `qty` shares, checked as the server checks them. */
+export function checkFunds(t: Terms, qty: number, f: Funds): FundsProblem | null {
+  if (!f.limits.phases.includes(f.phase)) return { kind: "closed", phase: f.phase };
+  const max = maxQty(t, f) ?? 0;
+  if (t.side === "sell") return qty > f.sellable ? { kind: "sellable", sellable: f.sellable } : null;
+  const worst = worstOf(t, f);
+  const value = valueOf(t, f);
+  if (worst === null || value === null) return null;
+  if (value * qty > f.limits.max_order_krw) return { kind: "value", value: value * qty, limit: f.limits.max_order_krw, max };
+  const cap = Math.floor((f.equity * f.limits.max_position_bp) / 10_000);
+  if (f.equity > 0 && f.held + value * qty > cap) return { kind: "weight", after: f.held + value * qty, cap, max };
+  const need = cashNeeded(qty, worst, f.limits.commission_units);
+  if (need > f.orderable) return { kind: "cash", need, orderable: f.orderable, max };
+  return null;
+}
+
+export function fundsMessage(
+  problem: FundsProblem,
+  t: Translate,
+  won: (n: number) => string,
+  fmt: (n: number) => string,
+  phaseName: (phase: string) => string,
+): string {
+  switch (problem.kind) {
+    case "closed":
+      return t("ticket.err.closed", { phase: phaseName(problem.phase) });
+    case "sellable":
+      return t("ticket.err.sellable", { qty: fmt(problem.sellable) });
+    case "value":
+      return t("ticket.err.value", { value: won(problem.value), limit: won(problem.limit), max: fmt(problem.max) });
+    case "weight":
+      return t("ticket.err.weight", { after: won(problem.after), cap: won(problem.cap), max: fmt(problem.max) });
+    case "cash":
+      return t("ticket.err.cash", { need: won(problem.need), orderable: won(problem.orderable), max: fmt(problem.max) });
+  }
 }
 
 /** What is wrong with the price, in words that name the valid prices and the band. */

@@ -29,7 +29,7 @@ beforeEach(() => {
     "GET /api/codes/005930/prices": () => json(LAST_MINUTE),
     "GET /api/account": () => json(account()),
     "GET /api/positions": () =>
-      json([{ code: "005930", name: "삼성전자", qty: 20, avg_price: 38_405, price: 38_400, value: 768_000, pnl: -100, pnl_bp: -1 }]),
+      json([{ code: "005930", name: "삼성전자", qty: 20, sellable: 20, avg_price: 38_405, price: 38_400, value: 768_000, pnl: -100, pnl_bp: -1 }]),
     "POST /api/orders": (call) => {
       if (call.headers.Authorization !== `Bearer ${TOKEN}`) return problem(401, UNAUTHORIZED);
       const failure = failures.shift();
@@ -262,5 +262,63 @@ describe("order ticket", () => {
     });
     renderTicket();
     expect(await screen.findByText("긴급 정지 중이라 새 주문은 거절됩니다.")).toBeTruthy();
+  });
+
+  describe("refuses before sending what the risk rules would refuse", () => {
+    const posts = () => calls.filter((c) => c.method === "POST").length;
+    const qty = () => screen.getByLabelText("수량") as HTMLInputElement;
+    const maxButton = () => screen.getByRole("button", { name: "최대 주문 가능량 넣기" }) as HTMLButtonElement;
+    const submitButton = (name: string) => screen.getByRole("button", { name }) as HTMLButtonElement;
+
+    it("holds a buy to the per-order limit, with 최대 the most it allows", async () => {
+      renderTicket();
+      await waitFor(() => expect(price().value).toBe("70,300"));
+      await waitFor(() => expect(maxButton().disabled).toBe(false));
+      fireEvent.click(maxButton());
+      // 10,000,000 won per order / 70,300 → 142 (cash would allow 1,413, the weight 415).
+      expect(qty().value).toBe("142");
+      expect(qty().getAttribute("aria-invalid")).toBe("false");
+      type("수량", "143");
+      expect(screen.getByText("주문금액 10,052,900원이 한 주문 한도 10,000,000원을 넘습니다 — 최대 142주")).toBeTruthy();
+      fireEvent.click(submitButton("매수 주문"));
+      expect(posts()).toBe(0);
+    });
+
+    it("holds a buy to the orderable cash, commission included", async () => {
+      routes["GET /api/account"] = () => json(account({ orderable: 1_000_000 }));
+      renderTicket();
+      await waitFor(() => expect(price().value).toBe("70,300"));
+      type("수량", "15");
+      // 15 × 70,300 = 1,054,500 + 158 commission.
+      expect(await screen.findByText("주문가능금액 1,000,000원으로는 1,054,658원(수수료 포함)을 낼 수 없습니다 — 최대 14주")).toBeTruthy();
+      fireEvent.click(maxButton());
+      expect(qty().value).toBe("14"); // 984,200 + 147 ≤ 1,000,000
+      saveToken(TOKEN);
+      fireEvent.click(submitButton("매수 주문"));
+      expect(await screen.findByText("주문을 냈습니다")).toBeTruthy();
+      expect(posts()).toBe(1);
+    });
+
+    it("holds a sell to the sellable quantity", async () => {
+      const form = renderTicket();
+      await waitFor(() => expect(price().value).toBe("70,300"));
+      fireEvent.click(within(form).getByRole("button", { name: "매도" }));
+      type("수량", "21");
+      expect(await screen.findByText("매도가능수량은 20주입니다")).toBeTruthy();
+      fireEvent.click(submitButton("매도 주문"));
+      expect(posts()).toBe(0);
+      fireEvent.click(maxButton());
+      expect(qty().value).toBe("20");
+    });
+
+    it("says the market is closed and sends nothing", async () => {
+      routes["GET /api/market/status"] = () => json({ ...STATUS_OPEN, phase: "closed" });
+      renderTicket();
+      expect(await screen.findByText("지금은 주문을 받지 않는 시간입니다 (장 마감)")).toBeTruthy();
+      type("수량", "1");
+      expect(submitButton("매수 주문").disabled).toBe(true);
+      fireEvent.click(submitButton("매수 주문"));
+      expect(posts()).toBe(0);
+    });
   });
 });

@@ -21,12 +21,16 @@ import {
   outcomeUnknown,
 } from "../api";
 import { direction, formatBp, formatKstDate, formatNumber, formatWon } from "../format";
-import { useT } from "../i18n";
+import { translateOr, useT } from "../i18n";
 import { COMMISSION_PER_100K, priceLimits, sellTaxBp, stepTick, tickSize } from "../krx";
 import { TRADING_KEYS, useAccount, useLastMinute, useMarketStatus, usePositions } from "../queries";
 import {
+  type Funds,
+  checkFunds,
   checkTicket,
+  fundsMessage,
   lastPrice,
+  maxQty,
   newClientId,
   parseCount,
   priceMessage,
@@ -151,7 +155,29 @@ export function OrderTicket({ code, instrument, daily }: Props) {
   );
   const fmt = formatNumber;
   const killed = account.data?.killed ?? false;
-  const held = positions.data?.find((p) => p.code === code)?.qty ?? 0;
+  const position = positions.data?.find((p) => p.code === code);
+  const held = position?.qty ?? 0;
+
+  // What the risk rules would refuse, checked here before sending (once the account, the
+  // positions and the market's phase are known; the server checks again).
+  const funds: Funds | null =
+    account.data && positions.data && status.data
+      ? {
+          orderable: account.data.orderable,
+          sellable: position?.sellable ?? 0,
+          equity: account.data.equity,
+          held: position?.value ?? 0,
+          limits: account.data.limits,
+          phase: status.data.phase,
+          upper: band?.upper ?? null,
+          last,
+        }
+      : null;
+  const terms = { side, orderType, price: orderType === "limit" && check.priceProblem === null ? check.price : null };
+  const most = funds ? maxQty(terms, funds) : null;
+  const fundsProblem = funds && check.qtyProblem === null && check.qty !== null && (orderType === "market" || terms.price !== null) ? checkFunds(terms, check.qty, funds) : null;
+  const closed = funds && !funds.limits.phases.includes(funds.phase) ? funds.phase : null;
+  const ready = check.ready && fundsProblem === null && !killed;
 
   const edit = <T,>(setter: (v: T) => void) => (v: T) => {
     setter(v);
@@ -181,7 +207,7 @@ export function OrderTicket({ code, instrument, daily }: Props) {
   const submit = (e: FormEvent) => {
     e.preventDefault();
     setTried(true);
-    if (!check.ready || check.qty === null || place.isPending) return;
+    if (!ready || check.qty === null || place.isPending) return;
     const ticket: Ticket = { code, side, qty: check.qty, order_type: orderType };
     if (orderType === "limit" && check.price !== null) ticket.price = check.price;
     const terms = termsOf(ticket);
@@ -203,6 +229,9 @@ export function OrderTicket({ code, instrument, daily }: Props) {
 
   const limit = orderType === "limit";
   const showQty = check.qtyProblem !== null && (tried || (qtyText !== "" && check.qtyProblem.kind !== "missing"));
+  const showFunds = fundsProblem !== null && fundsProblem.kind !== "closed";
+  const phaseName = (phase: string) => translateOr(t.lang, `phase.${phase}`, phase);
+  const won = (n: number) => formatWon(n, t.lang);
   const showPrice = limit && check.priceProblem !== null && (tried || priceText !== "");
   const tickHere = validCurrent ?? last;
   const costs = check.costs;
@@ -244,10 +273,21 @@ export function OrderTicket({ code, instrument, daily }: Props) {
           onChange={(e) => edit(setQtyText)(e.target.value)}
         />
         <span className="unit">{t("ticket.qtyUnit")}</span>
+        <button
+          type="button"
+          className="max-button"
+          aria-label={t("ticket.maxLabel")}
+          disabled={most === null || most < 1}
+          onClick={() => most !== null && edit(setQtyText)(formatNumber(most))}
+        >
+          {t("ticket.max")}
+        </button>
       </div>
-      <p id={ids.qtyMsg} className={`field-msg ${showQty ? "invalid" : "muted"}`} aria-live="polite">
+      <p id={ids.qtyMsg} className={`field-msg ${showQty || showFunds ? "invalid" : "muted"}`} aria-live="polite">
         {showQty && check.qtyProblem
           ? qtyMessage(check.qtyProblem, t, fmt)
+          : showFunds && fundsProblem
+            ? fundsMessage(fundsProblem, t, won, fmt, phaseName)
           : side === "buy"
             ? t("ticket.orderable", { amount: formatWon(account.data?.orderable ?? null, t.lang) })
             : t("ticket.held", { qty: formatNumber(held) })}
@@ -319,13 +359,18 @@ export function OrderTicket({ code, instrument, daily }: Props) {
       </dl>
       <p className="muted small estimate">{t("ticket.estimate")}</p>
 
+      {closed !== null && (
+        <p className="ticket-closed small field-msg invalid" role="note">
+          {fundsMessage({ kind: "closed", phase: closed }, t, won, fmt, phaseName)}
+        </p>
+      )}
       {killed && (
         <p className="ticket-killed small" role="note">
           {t("ticket.killed")} <Link to="/orders">{t("ticket.killedLink")}</Link>
         </p>
       )}
 
-      <button type="submit" className={`primary submit ${side}`} disabled={place.isPending || (tried && !check.ready)}>
+      <button type="submit" className={`primary submit ${side}`} disabled={place.isPending || killed || closed !== null || (tried && !ready)}>
         {place.isPending ? t("ticket.sending") : t(`ticket.submit.${side}`)}
       </button>
 

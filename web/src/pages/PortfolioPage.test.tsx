@@ -7,8 +7,8 @@ import { account } from "../test/trading";
 import { PortfolioPage } from "./PortfolioPage";
 
 const POSITIONS: Position[] = [
-  { code: "000660", name: "SK하이닉스", qty: 10, avg_price: 60_209, price: 60_300, value: 603_000, pnl: 910, pnl_bp: 15 },
-  { code: "005930", name: "삼성전자", qty: 20, avg_price: 38_405, price: 38_400, value: 768_000, pnl: -100, pnl_bp: -1 },
+  { code: "000660", name: "SK하이닉스", qty: 10, sellable: 10, avg_price: 60_209, price: 60_300, value: 603_000, pnl: 910, pnl_bp: 15 },
+  { code: "005930", name: "삼성전자", qty: 20, sellable: 20, avg_price: 38_405, price: 38_400, value: 768_000, pnl: -100, pnl_bp: -1 },
 ];
 
 afterEach(() => vi.unstubAllGlobals());

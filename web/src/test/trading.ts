@@ -24,6 +24,7 @@ export function account(changes: Partial<Account> = {}): Account {
     positions_value: 2_178_150,
     day_pnl: 2_925,
     killed: false,
+    limits: { max_order_krw: 10_000_000, max_position_bp: 3_000, commission_units: 15_000, phases: ["pre_open", "open"] },
     ...changes,
   };
 }

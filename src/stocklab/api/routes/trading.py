@@ -16,6 +16,7 @@ from stocklab.api.deps import Code, Reader, SettingsDep
 from stocklab.api.errors import BadParam, Refused
 from stocklab.api.schemas import problems
 from stocklab.krx import price_limits, tick_size
+from stocklab.krx.fills import rate_units
 from stocklab.model import (
     KST,
     Fill,
@@ -53,6 +54,15 @@ def manager(request: Request) -> OrderManager:
         return found
 
 
+class LimitsOut(BaseModel):
+    """The risk rules' settings, so a client can refuse before sending what they would."""
+
+    max_order_krw: int = Field(description="한 주문의 최대 금액 (원)")
+    max_position_bp: int = Field(description="한 종목 평가금액의 자산 대비 한도 (bp, 1% = 100)")
+    commission_units: int = Field(description="수수료율 × 10⁸ (주문가능금액 확인에 쓰는 값)")
+    phases: list[str] = Field(description="주문을 받는 장 구분 (market/status의 phase)")
+
+
 class AccountOut(BaseModel):
     account_id: str
     broker: str
@@ -63,6 +73,7 @@ class AccountOut(BaseModel):
     positions_value: int
     day_pnl: int
     killed: bool
+    limits: LimitsOut
 
 
 class PositionOut(BaseModel):
@@ -121,6 +132,12 @@ def account(request: Request, settings: SettingsDep) -> AccountOut:
         positions_value=value,
         day_pnl=m.day_pnl(),
         killed=risk.is_killed(settings.home),
+        limits=LimitsOut(
+            max_order_krw=m.limits.max_order_krw,
+            max_position_bp=int(m.limits.max_position_pct * 10_000),
+            commission_units=rate_units(m.limits.commission_rate),
+            phases=list(m.limits.phases),
+        ),
     )
 
 
