@@ -63,11 +63,15 @@ def exercise(client: httpx.Client, token: str) -> list[tuple[str, str]]:
 
     refused = client.post("/api/jobs/collect_codes/run")
     assert refused.status_code == 401
+    assert refused.json()["detail"].startswith("API 토큰이 없습니다")
     answers.append(refused)
     refused = client.post(
         "/api/jobs/collect_codes/run", headers={"Authorization": f"Bearer {wrong}"}
     )
     assert refused.status_code == 401
+    # A wrong token says so, in words a person reads: not the header's syntax.
+    assert refused.json()["detail"].startswith("API 토큰이 맞지 않습니다")
+    assert "Authorization" not in refused.json()["detail"]
     answers.append(refused)
     refused = client.post(
         "/api/kill", json={"on": True}, headers={"Authorization": f"Bearer {wrong}"}

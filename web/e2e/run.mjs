@@ -447,7 +447,7 @@ try {
     await dialog.getByLabel("토큰").fill("not-the-right-token-at-all");
     await dialog.getByRole("button", { name: "확인" }).click();
     // The server says 401; the dialog comes back with the server's message.
-    await dialog.getByRole("alert").getByText("인증이 필요합니다", { exact: false }).waitFor();
+    await dialog.getByRole("alert").getByText("API 토큰이 맞지 않습니다", { exact: false }).waitFor();
     await screenshot(page, "05-jobs-token-dialog");
     await dialog.getByLabel("토큰").fill(TOKEN);
     await dialog.getByRole("button", { name: "확인" }).click();

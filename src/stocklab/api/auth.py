@@ -67,10 +67,18 @@ def _refuse(request: Request, reason: str) -> HTTPException:
     )
     return HTTPException(
         status.HTTP_401_UNAUTHORIZED,
-        detail="인증이 필요합니다: Authorization: Bearer <토큰> 헤더를 보내세요 "
-        "(토큰은 데이터 디렉터리의 api-token 파일에 있습니다)",
+        detail=_WORDS[reason],
         headers={"WWW-Authenticate": "Bearer"},
     )
+
+
+_WORDS = {
+    "missing": "API 토큰이 없습니다 — 토큰은 데이터 디렉터리의 api-token 파일에 있습니다 "
+    "(프로그램에서 부를 때는 Authorization: Bearer <토큰> 헤더로 보냅니다)",
+    "wrong": "API 토큰이 맞지 않습니다 — 데이터 디렉터리의 api-token 파일에 있는 토큰을 "
+    "그대로 넣으세요 (stocklab up이 시작할 때 위치를 알려 줍니다)",
+}
+"""What a person reads when refused: which of the two went wrong, in plain words."""
 
 
 def require_token(

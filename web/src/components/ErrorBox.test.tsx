@@ -28,10 +28,10 @@ describe("API errors on screen", () => {
   });
 
   it("offers the token dialog, with the server's message, on a 401", async () => {
-    const err = new ApiError("http", 401, "인증이 필요합니다: Authorization: Bearer <토큰> 헤더를 보내세요", null);
+    const err = new ApiError("http", 401, "API 토큰이 맞지 않습니다 — 데이터 디렉터리의 api-token 파일에 있는 토큰을 그대로 넣으세요", null);
     renderPage(<ErrorBox error={err} />);
     fireEvent.click(screen.getByRole("button", { name: "토큰 입력" }));
     const dialog = await screen.findByRole("dialog", { name: "API 토큰" });
-    expect(within(dialog).getByRole("alert").textContent).toContain("인증이 필요합니다");
+    expect(within(dialog).getByRole("alert").textContent).toContain("API 토큰이 맞지 않습니다");
   });
 });

@@ -25,8 +25,8 @@ describe("token dialog", () => {
 
   it("shows why it asks again, and cancels with the button or Escape", () => {
     const onCancel = vi.fn();
-    render(<TokenDialog message="인증이 필요합니다: 토큰이 틀립니다" onSubmit={vi.fn()} onCancel={onCancel} />);
-    expect(screen.getByRole("alert").textContent).toBe("인증이 필요합니다: 토큰이 틀립니다");
+    render(<TokenDialog message="API 토큰이 맞지 않습니다" onSubmit={vi.fn()} onCancel={onCancel} />);
+    expect(screen.getByRole("alert").textContent).toBe("API 토큰이 맞지 않습니다");
     fireEvent.click(screen.getByRole("button", { name: "취소" }));
     fireEvent.keyDown(window, { key: "Escape" });
     expect(onCancel).toHaveBeenCalledTimes(2);

@@ -7,7 +7,7 @@ import { readToken, saveToken } from "../token";
 import { JobsPage } from "./JobsPage";
 
 const TOKEN = "right-token-0123456789abcdef";
-const UNAUTHORIZED = "인증이 필요합니다: Authorization: Bearer <토큰> 헤더를 보내세요";
+const UNAUTHORIZED = "API 토큰이 맞지 않습니다 — 데이터 디렉터리의 api-token 파일에 있는 토큰을 그대로 넣으세요";
 
 const JOBS = {
   scheduler_alive: true,

@@ -4,7 +4,7 @@
 import type { Account, CodeRow, Fill, Order, OrderRequest, PriceSeries } from "../api";
 
 export const TOKEN = "right-token-0123456789abcdef";
-export const UNAUTHORIZED = "인증이 필요합니다: Authorization: Bearer <토큰> 헤더를 보내세요";
+export const UNAUTHORIZED = "API 토큰이 맞지 않습니다 — 데이터 디렉터리의 api-token 파일에 있는 토큰을 그대로 넣으세요";
 
 export const STATUS_OPEN = {
   at: "2024-11-15T10:30:00+09:00",
