@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import sys
+import threading
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from itertools import pairwise
+from typing import Any
 
 import numpy as np
 import pytest
 
 from stocklab.agent.base import SourceError
 from stocklab.agent.sim import SimMarketData
+from stocklab.barseries import BarSeries
 from stocklab.krx import is_trading_day, is_valid_price, price_limits, session
 from stocklab.model import KST, FlowKind, SecurityKind, check_code
 
@@ -130,3 +135,68 @@ def test_unknown_codes_and_times_before_the_start() -> None:
     before = sim(datetime(2024, 1, 2, 10, tzinfo=KST) - timedelta(days=3))
     assert before.last_closed_day() is None
     assert len(before.daily_bars("005930", START, date(2024, 2, 1))) == 0
+
+
+def _asks() -> list[Callable[[SimMarketData], Any]]:
+    """What the API, the stream and the jobs ask a simulator for, some growing its history
+    to different days, so that the threads below extend the book in steps at once."""
+    asks: list[Callable[[SimMarketData], Any]] = [
+        lambda s: s.quote("005930"),
+        lambda s: s.quote("000660"),
+        lambda s: s.market_daily(date(2024, 8, 1)),
+        lambda s: s.minute_bars("005930", date(2024, 11, 15)),
+        lambda s: s.investor_flows("005930", date(2024, 10, 1), date(2024, 11, 15)),
+        lambda s: s.instruments(),
+    ]
+    for month in (2, 4, 6, 9, 11):
+        asks.append(lambda s, m=month: s.daily_bars("000660", START, date(2024, m, 14)))
+    return asks
+
+
+def _plain(result: object) -> object:
+    if isinstance(result, BarSeries):
+        return (result.code.tolist(), result.ts.tolist(), result.close.tolist(),
+                result.high.tolist(), result.low.tolist(), result.volume.tolist())  # fmt: skip
+    return result
+
+
+@pytest.fixture
+def busy_switching() -> Iterator[None]:
+    """Threads swap far more often than the default 5 ms, so every race gets its chance."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    yield
+    sys.setswitchinterval(before)
+
+
+def _all_at_once(s: SimMarketData, asks: list[Callable[[SimMarketData], Any]]) -> list[object]:
+    """Every ask in its own thread, released together; an exception is an answer too."""
+    start = threading.Barrier(len(asks))
+    got: list[object] = [None] * len(asks)
+
+    def run(k: int) -> None:
+        start.wait()
+        try:
+            got[k] = _plain(asks[k](s))
+        except Exception as exc:
+            got[k] = exc
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(len(asks))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return got
+
+
+@pytest.mark.usefixtures("busy_switching")
+def test_a_cold_simulator_asked_by_many_threads_at_once_answers_as_one_thread_does() -> None:
+    asks = _asks()
+    alone = [_plain(ask(sim())) for ask in asks]  # each on its own cold simulator
+    for _ in range(5):
+        shared = sim()  # cold: no universe, no book yet
+        got = _all_at_once(shared, asks)
+        assert [g for g in got if isinstance(g, Exception)] == []
+        assert got == alone
+        whole = shared.daily_bars("000660", START, date(2024, 11, 15)).close.tolist()
+        assert whole == sim().daily_bars("000660", START, date(2024, 11, 15)).close.tolist()

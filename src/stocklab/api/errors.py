@@ -1,6 +1,9 @@
 """Errors as `application/problem+json` (RFC 9457) with a detail a person can act on.
 
 Bad input is always a 4xx naming the parameter; a 500 means a bug, and says only that.
+Routes check what the request brings and name the parameter themselves, so a pydantic
+`ValidationError` that reaches the app was raised by a record the server made or read
+(the store, a source, the broker): a 500 that says so, never the raw validation text.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from stocklab.store import NotFound, StoreError
@@ -85,6 +89,14 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> JSONResponse:
         return problem(404, str(exc), request.url.path)
+
+    @app.exception_handler(ValidationError)  # before ValueError, which it subclasses
+    async def bad_record(request: Request, exc: ValidationError) -> JSONResponse:
+        log.error("invalid server-side record on %s: %s", request.url.path, exc)
+        return problem(
+            500, "서버 데이터 오류입니다 (요청의 잘못이 아닙니다); 로그를 확인하세요",
+            request.url.path,
+        )  # fmt: skip
 
     @app.exception_handler(ValueError)
     async def bad_value(request: Request, exc: ValueError) -> JSONResponse:

@@ -4,10 +4,16 @@ Each day's randomness comes from a generator seeded with (seed, the day's ordina
 day's bars never change once made, whatever range is asked for or when: history is stable
 across runs and machines. Prices follow a random walk with the real rules: each day's
 prices sit on the tick grid of their band and inside ±30% of the previous close.
+
+The book is shared by every thread of a process (the API answers requests in a thread
+pool), so it grows under a lock, and a day is published in `days` only once its bars are
+written: a reader takes `days` once and may read every row it lists, whatever another
+thread is making meanwhile.
 """
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 
 import numpy as np
@@ -20,13 +26,17 @@ _REVERSION = 0.01
 
 
 class DailyBook:
-    """The market's daily bars from `days[0]`, grown on demand, kept in compact arrays."""
+    """The market's daily bars from `days[0]`, grown on demand, kept in compact arrays.
+
+    `days` is an immutable tuple of the days made so far; row `t` of each array holds
+    `days[t]` and never changes once published."""
 
     def __init__(self, universe: Universe, seed: int, days: list[date]):
         self.universe = universe
         self.seed = seed
-        self.days: list[date] = []
-        self._all_days = days
+        self.days: tuple[date, ...] = ()
+        self._all_days = tuple(days)
+        self._lock = threading.Lock()
         n, cap = len(universe.instruments), len(days)
         self.open = np.zeros((cap, n), dtype=np.int32)
         self.high = np.zeros((cap, n), dtype=np.int32)
@@ -37,9 +47,21 @@ class DailyBook:
 
     def ensure(self, until: date) -> int:
         """Make every day up to `until` (inclusive); return how many days exist."""
-        while len(self.days) < len(self._all_days) and self._all_days[len(self.days)] <= until:
-            self._make(len(self.days))
-        return len(self.days)
+        made = len(self.days)
+        if not self._missing(made, until):
+            return made
+        with self._lock:  # one maker at a time; the others wait, then find the days made
+            made = len(self.days)
+            try:
+                while self._missing(made, until):
+                    self._make(made)
+                    made += 1
+            finally:  # publish only whole days, even if making one failed
+                self.days = self._all_days[:made]
+            return made
+
+    def _missing(self, made: int, until: date) -> bool:
+        return made < len(self._all_days) and self._all_days[made] <= until
 
     def _make(self, t: int) -> None:
         day = self._all_days[t]
@@ -74,7 +96,6 @@ class DailyBook:
         volume = u.liquidity * np.exp(0.4 * vol_noise) * (1 + 8 * moved)
         self.open[t], self.high[t], self.low[t], self.close[t] = open_, high, low, close
         self.volume[t] = np.maximum(volume, 1).astype(np.int64)
-        self.days.append(day)
 
 
 def _snap(

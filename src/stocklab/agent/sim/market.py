@@ -5,13 +5,18 @@ whole system with no network. Its clock is the real one (or one a test injects):
 session's daily bar exists once the session has closed, minute bars once their minute
 has ended, and the quote moves with the minutes of the day. Everything it makes is
 marked `source="sim"`.
+
+One simulator serves every thread of a process (the API's thread pool answers the
+browser's requests side by side), so its world is built once under a lock: the first
+caller builds it, the others wait and then use the same one.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from functools import cached_property
+from typing import cast
 
 import numpy as np
 
@@ -52,6 +57,8 @@ class SimMarketData:
         self.size = size
         self.start = start if is_trading_day(start) else _next_session(start)
         self.now = now
+        self._lock = threading.RLock()  # re-entrant: the book is built from the universe
+        self._built: dict[str, object] = {}
 
     @classmethod
     def from_settings(
@@ -66,18 +73,32 @@ class SimMarketData:
 
     # -- the world ------------------------------------------------------------------
 
-    @cached_property
+    def _once[T](self, name: str, build: Callable[[], T]) -> T:
+        """`build()` made once per simulator, however many threads ask at the same time."""
+        found = self._built.get(name)
+        if found is None:
+            with self._lock:
+                found = self._built.get(name)
+                if found is None:
+                    found = build()
+                    self._built[name] = found  # published only once whole
+        return cast(T, found)
+
+    @property
     def universe(self) -> Universe:
-        return build_universe(self.size, self.seed)
+        return self._once("universe", lambda: build_universe(self.size, self.seed))
 
-    @cached_property
+    @property
     def _index(self) -> dict[str, int]:
-        return self.universe.index()
+        return self._once("index", lambda: self.universe.index())
 
-    @cached_property
+    @property
     def _book(self) -> DailyBook:
-        days = trading_days(self.start, calendar_range()[1])
-        return DailyBook(self.universe, self.seed, days)
+        def build() -> DailyBook:
+            days = trading_days(self.start, calendar_range()[1])
+            return DailyBook(self.universe, self.seed, days)
+
+        return self._once("book", build)
 
     def close(self) -> None:
         """Nothing to release: the simulator holds no connections."""
@@ -115,15 +136,16 @@ class SimMarketData:
             return BarSeries.empty(Timeframe.DAY)
         end = min(end, last)
         self._rows(end)
-        rows = [t for t, d in enumerate(self._book.days) if start <= d <= end]
+        b = self._book
+        days = b.days  # one snapshot: every row it lists is written
+        rows = [t for t, d in enumerate(days) if start <= d <= end]
         if not rows:
             return BarSeries.empty(Timeframe.DAY)
         sl = slice(rows[0], rows[-1] + 1)
-        b = self._book
         o, h, lo, c, v = (
             a[sl, i].astype(np.int64) for a in (b.open, b.high, b.low, b.close, b.volume)
         )
-        ts = [int(daily_ts(d).timestamp()) for d in b.days[sl]]
+        ts = [int(daily_ts(d).timestamp()) for d in days[sl]]
         return BarSeries.from_arrays(
             Timeframe.DAY, code, ts, o, h, lo, c, v, traded_value(o, h, lo, c, v)
         )
