@@ -16,6 +16,7 @@ from stocklab.config import ConfigError, load_settings
 from stocklab.jobs.registry import coerce_args, get_job
 from stocklab.scheduler.config import load_schedules
 from stocklab.trading.session import account_name
+from tests.support.ls_server import APPKEY, APPSECRET, LsTestServer, serve
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,16 +67,18 @@ def test_live_and_paper_keep_separate_records(tmp_path: Path) -> None:
         account_name(same, live=True)
 
 
-def test_trade_run_live_says_what_will_trade_and_stops_without_a_yes(tmp_path: Path) -> None:
+def trade_live(home: Path, server: LsTestServer, **extra: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("STOCKLAB_")}
     env.update(
-        STOCKLAB_HOME=str(tmp_path / "home"),
+        STOCKLAB_HOME=str(home),
         PYTHONPATH=str(ROOT / "src"),
-        STOCKLAB_LS_APPKEY="PSxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-        STOCKLAB_LS_APPSECRET="not-a-real-secret-0123456789",
+        STOCKLAB_LS_APPKEY=APPKEY,
+        STOCKLAB_LS_APPSECRET=APPSECRET,
+        STOCKLAB_LS_BASE_URL=server.base_url,
         STOCKLAB_STRATEGIES='[{"name": "ten_tick", "codes": ["005930"], "params": {"qty": 1}}]',
+        **extra,
     )
-    done = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-m", "stocklab", "trade", "run", "--live", "--once"],
         env=env,
         input="n\n",
@@ -83,13 +86,43 @@ def test_trade_run_live_says_what_will_trade_and_stops_without_a_yes(tmp_path: P
         text=True,
         timeout=120,
     )
+
+
+def test_trade_run_live_says_what_will_trade_and_stops_without_a_yes(tmp_path: Path) -> None:
+    with serve(paper_key=False) as server:
+        done = trade_live(tmp_path / "home", server)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "실거래 모드" in done.stdout
+    assert "모의투자" not in done.stdout
+    assert "이대로 실거래를 시작할까요?" in done.stdout
     assert "계좌 이름  live" in done.stdout  # the live account's name in the store
     assert "ten_tick" in done.stdout
     assert "005930" in done.stdout
-    assert "not-a-real-secret" not in done.stdout + done.stderr
+    assert APPSECRET not in done.stdout + done.stderr
+    assert server.seen("CSPAT00601") == []
     assert not (tmp_path / "home" / "stocklab.db").exists() or _no_runs(tmp_path / "home")
+
+
+def test_trade_run_live_with_a_paper_key_says_모의투자(tmp_path: Path) -> None:
+    with serve() as server:  # the samples are 모의투자 answers
+        done = trade_live(tmp_path / "home", server)
+    assert done.returncode == 1, done.stdout + done.stderr
+    said = " ".join(done.stdout.split())  # as read, whatever the terminal's width
+    assert "LS증권 모의투자 모드" in said
+    assert "실제 돈은 움직이지 않습니다" in said
+    assert "실거래 모드" not in said
+    assert "이대로 LS 모의투자 매매를 시작할까요?" in said
+    assert server.seen("CSPAT00601") == []
+
+
+def test_a_real_key_set_as_paper_is_stopped_before_any_order(tmp_path: Path) -> None:
+    with serve(paper_key=False) as server:
+        done = trade_live(tmp_path / "home", server, STOCKLAB_LS_PAPER="true")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "실전 키로 답했습니다" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "이대로" not in done.stdout  # never asked: it stopped first
+    assert server.seen("CSPAT00601") == []
 
 
 def _no_runs(home: Path) -> bool:

@@ -293,3 +293,16 @@ def test_expired_entries_of_other_keys_are_dropped(ls_server: LsTestServer, tmp_
     with ls_source(ls_server, home) as source:
         source.quote("078020")
     assert "other" not in cached_tokens(home)
+
+
+@pytest.mark.parametrize("status", [401, 403, 500])
+def test_a_refused_key_shows_the_code_and_message_ls_sent_whatever_the_status(
+    ls_server: LsTestServer, tmp_path: Path, status: int
+) -> None:
+    ls_server.key_refused_status = status
+    client = ls_client(ls_server, tmp_path / "home", appkey="W" * 36)
+    with LsMarketData(client) as source, pytest.raises(AuthError) as caught:
+        source.quote("078020")
+    text = str(caught.value)
+    assert "[IGW00103] 유효하지 않은 AppKey입니다." in text
+    assert f"HTTP {status}" in text  # the status is there too, after LS's own words

@@ -181,6 +181,10 @@ class LsTestServer:
     lifetime_key: str = "expires_in"
     slow_seconds: float = 2.0
     token_delay: float = 0.0
+    paper_key: bool = True
+    """Whether the key is a 모의투자 key: account queries then say "모의투자 조회가 완료…"."""
+    key_refused_status: int = 401
+    """The HTTP status of a refused app key or secret (LS gateways have sent 401 and 403)."""
     """Seconds the token endpoint takes, to widen the window for racing issuers."""
     now: Callable[[], datetime] = lambda: EXCHANGE_NOW
     """The exchange clock for order times (OrdTime, ordtime): the test's, never the wall
@@ -734,6 +738,8 @@ class LsTestServer:
     def _sample_answer(self, tr_cd: str, in_block: dict[str, Any]) -> dict[str, Any]:
         """The published answer with `OutBlock1` echoing this request."""
         answer = copy.deepcopy(self.samples[tr_cd]["response"]["body"])
+        if not self.paper_key and "rsp_msg" in answer:  # a real key's answer: no 모의투자
+            answer["rsp_msg"] = str(answer["rsp_msg"]).replace("모의투자 ", "")
         echo = answer[f"{tr_cd}OutBlock1"]
         for name, value in in_block.items():
             if name in echo:
@@ -843,9 +849,15 @@ class LsTestServer:
             return _json(400, {"rsp_cd": "TEST0", "rsp_msg": "grant_type/scope"})
         appkey = form.get("appkey", "")
         if appkey not in self.credentials:
-            return _json(401, {"rsp_cd": "IGW00103", "rsp_msg": "유효하지 않은 AppKey입니다."})
+            return _json(
+                self.key_refused_status,
+                {"rsp_cd": "IGW00103", "rsp_msg": "유효하지 않은 AppKey입니다."},
+            )
         if form.get("appsecretkey") != self.credentials[appkey]:
-            return _json(401, {"rsp_cd": "IGW00105", "rsp_msg": "유효하지 않은 AppSecret입니다."})
+            return _json(
+                self.key_refused_status,
+                {"rsp_cd": "IGW00105", "rsp_msg": "유효하지 않은 AppSecret입니다."},
+            )
         answer = copy.deepcopy(_TOKEN["response"]["body"])
         time.sleep(self.token_delay)
         with self._lock:

@@ -15,6 +15,7 @@ from rich.table import Table
 from stocklab.agent.base import SourceError
 from stocklab.cli import common
 from stocklab.cli.jobs import report
+from stocklab.config import Settings
 from stocklab.jobs.runner import run_job
 from stocklab.model import KST, OrderStatus
 from stocklab.trading import risk
@@ -36,16 +37,43 @@ def _confirm_live(yes: bool) -> None:
     strategies = configured(settings.strategies)
     if not strategies:
         raise ValueError("설정된 전략이 없습니다 (stocklab.toml의 [[strategies]])")
+    paper = _key_is_paper(settings)
     console = Console()
-    console.print("[bold red]실거래 모드[/bold red]: LS증권 계좌로 실제 주문을 냅니다")
+    if paper:
+        console.print(
+            "[bold yellow]LS증권 모의투자 모드[/bold yellow]: 이 앱 키는 모의투자 키입니다 "
+            "(LS증권이 '모의투자 조회가 완료되었습니다'라고 답했습니다) — LS 모의투자 계좌로 "
+            "주문을 내며, 실제 돈은 움직이지 않습니다"
+        )
+    else:
+        console.print("[bold red]실거래 모드[/bold red]: LS증권 계좌로 실제 주문을 냅니다")
     console.print(
         f"  계좌 이름  {settings.live_account} (모의 계좌 {settings.trading_account}와 따로 "
         "기록됩니다; 계좌번호는 앱 키에 묶여 있습니다)"
     )
     for conf in strategies:
         console.print(f"  전략       {conf.strategy!r}: {', '.join(conf.codes)}", highlight=False)
-    if not yes and not typer.confirm("이대로 실거래를 시작할까요?", default=False):
+    question = "이대로 LS 모의투자 매매를 시작할까요?" if paper else "이대로 실거래를 시작할까요?"
+    if not yes and not typer.confirm(question, default=False):
         raise typer.Exit(1)
+
+
+def _key_is_paper(settings: Settings) -> bool:
+    """Ask LS what the key is (its answer decides, not a setting): a user who set
+    STOCKLAB_LS_PAPER=true with a real key is stopped before any order."""
+    from stocklab.agent.ls.broker import LsBroker
+
+    try:
+        with LsBroker.from_settings(settings, paper=settings.ls_paper) as broker:
+            paper = broker.key_is_paper()
+    except SourceError as exc:
+        raise ValueError(f"LS증권에 앱 키의 종류(모의투자/실전)를 묻지 못했습니다: {exc}") from None
+    if settings.ls_paper and not paper:
+        raise ValueError(
+            "STOCKLAB_LS_PAPER=true인데 LS증권은 이 앱 키를 실전 키로 답했습니다 — 실제 돈으로 "
+            "주문하게 됩니다. 실전으로 하려면 STOCKLAB_LS_PAPER를 false로 두고 다시 실행하세요"
+        )
+    return paper
 
 
 @trade_app.command(

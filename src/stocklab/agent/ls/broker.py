@@ -316,6 +316,14 @@ class LsBroker:
         payload, _ = self.client.call("CSPAQ12200", tr.path, body)
         return balance_of(payload)
 
+    def key_is_paper(self) -> bool:
+        """Whether LS treats this app key as a 모의투자 key: its own answer says so
+        ("모의투자 조회가 완료되었습니다."), the only word on it (same host for both)."""
+        tr = TRS["CSPAQ12200"]
+        body = {"CSPAQ12200InBlock1": {"RecCnt": 1, "MgmtBrnNo": "1", "BalCreTp": "1"}}
+        payload, _ = self.client.call("CSPAQ12200", tr.path, body)
+        return "모의투자" in str(payload.get("rsp_msg", ""))
+
     def holdings(self) -> list[Holding]:
         """CSPAQ12300: every code held, today's buys included, average price per share."""
         body = {

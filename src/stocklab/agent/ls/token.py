@@ -205,12 +205,14 @@ class TokenManager:
 def _issue_error(status: int, body: dict[str, Any]) -> Exception:
     code = str(body.get("rsp_cd", "")).strip()
     message = str(body.get("rsp_msg", "")).strip()
+    # LS's own code and words first (IGW00103 says which key is wrong); the status only
+    # when LS sent none.
+    detail = f"[{code}] {message} (HTTP {status})" if code else f"HTTP {status}"
     if code in AUTH_REFUSED or status in (400, 401, 403):
-        detail = f"[{code}] {message}" if code else f"HTTP {status}"
         return AuthError(f"LS증권이 앱키를 거절했습니다: {detail}", hint=KEY_HINT, source="ls")
     if status >= 500:
         return SourceUnavailable(
-            f"LS증권 토큰 발급이 실패했습니다 (HTTP {status})",
+            f"LS증권 토큰 발급이 실패했습니다: {detail}",
             hint="잠시 후 다시 시도하세요",
             source="ls",
         )
