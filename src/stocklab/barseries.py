@@ -31,6 +31,41 @@ def _epoch(ts: datetime) -> int:
     return int(ts.timestamp())
 
 
+def within_rounding(gap: np.ndarray, price: np.ndarray) -> np.ndarray:
+    """A gap of at most 1% of the price, or 1 KRW on prices under 100, is rounding."""
+    return gap <= np.maximum(price, 100) // 100
+
+
+@dataclass(frozen=True, slots=True)
+class Repair:
+    """High and low after `repair_rounding`, and which rows it widened."""
+
+    high: np.ndarray
+    low: np.ndarray
+    raised: np.ndarray
+    lowered: np.ndarray
+
+    @property
+    def rows(self) -> np.ndarray:
+        return self.raised | self.lowered
+
+
+def repair_rounding(
+    open: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray
+) -> Repair:
+    """The one repair every collector and the CSV import apply to upstream bars.
+
+    Split-adjusted prices rounded to the won can leave high a won or two below open or
+    close (low above them): 202 codes of a year's market file have such rows. Within the
+    rounding tolerance high is raised to max(open, close) and low lowered to min(open,
+    close) — no price is made up, the range only widens to prices the row itself reports.
+    A wider gap is left as it is, for validation to refuse: that is not rounding."""
+    top, bottom = np.maximum(open, close), np.minimum(open, close)
+    raised = (high < top) & within_rounding(top - high, top)
+    lowered = (low > bottom) & within_rounding(low - bottom, bottom)
+    return Repair(np.where(raised, top, high), np.where(lowered, bottom, low), raised, lowered)
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class BarSeries:
     """Validated columns of bars of one timeframe, possibly of many codes.
@@ -48,6 +83,8 @@ class BarSeries:
     close: np.ndarray
     volume: np.ndarray
     value: np.ndarray  # int64, NO_VALUE when unknown
+    repaired: np.ndarray | None = None
+    """Rows `repair_rounding` widened on the way in (None: none were), for the run's count."""
 
     # -- construction ---------------------------------------------------------------
 
@@ -63,8 +100,11 @@ class BarSeries:
         close: Sequence[int] | np.ndarray,
         volume: Sequence[int] | np.ndarray,
         value: Sequence[int] | np.ndarray | None = None,
+        *,
+        repair: bool = False,
     ) -> BarSeries:
-        """Validate and wrap columns. `code` may be one code for every row."""
+        """Validate and wrap columns. `code` may be one code for every row; `repair`
+        (for upstream data) applies `repair_rounding` first and remembers the rows."""
         tf = Timeframe(timeframe)
         ts_arr = _int_column("ts", ts)
         n = len(ts_arr)
@@ -92,7 +132,12 @@ class BarSeries:
             if value is None
             else _int_column("value", value, n)
         )
-        series = cls(tf, codes, ts_arr, **cols, value=val)
+        repaired = None
+        if repair and n:
+            fix = repair_rounding(cols["open"], cols["high"], cols["low"], cols["close"])
+            if fix.rows.any():
+                cols["high"], cols["low"], repaired = fix.high, fix.low, fix.rows
+        series = cls(tf, codes, ts_arr, **cols, value=val, repaired=repaired)
         series.validate()
         return series
 
@@ -236,7 +281,13 @@ class BarSeries:
             self.close[index],
             self.volume[index],
             self.value[index],
+            None if self.repaired is None else self.repaired[index],
         )
+
+    @property
+    def repaired_count(self) -> int:
+        """How many rows `repair_rounding` widened."""
+        return 0 if self.repaired is None else int(self.repaired.sum())
 
     def is_sorted(self) -> bool:
         """True when rows are strictly ordered by (code, ts): sorted and without duplicates."""

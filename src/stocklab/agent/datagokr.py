@@ -642,6 +642,7 @@ def _bars(rows: Sequence[PriceRow]) -> BarSeries:
             [r.close for r in traded],
             [r.volume for r in traded],
             [NO_VALUE if r.value is None else r.value for r in traded],
+            repair=True,  # adjusted prices rounded to the won: see repair_rounding
         )
     except BarValidationError as exc:
         raise BadResponse(

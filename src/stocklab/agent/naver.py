@@ -311,6 +311,7 @@ def _series(code: str, rows: Sequence[_Row]) -> BarSeries:
         [r.low for r in rows],
         [r.close for r in rows],
         [r.volume for r in rows],
+        repair=True,  # adjusted prices rounded to the won: see repair_rounding
     )
 
 

@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from stocklab.cli import common
+from stocklab.krx import last_closed_session
 from stocklab.model import Timeframe, check_code
 from stocklab.store.base import check_source, date_range
 from stocklab.store.csvimport import (
@@ -105,6 +106,7 @@ def import_csv_command(
             progress=lambda path, rows: bar.update(
                 task, advance=1, description=f"{path.name} {rows:,}행"
             ),
+            last_day=last_closed_session(common.settings().now()),
         )
     if listed is not None:
         _print_instruments(console, listed)
@@ -201,6 +203,36 @@ def export(
     if rows == 0:
         common.err_console.print("[yellow]조건에 맞는 봉이 없습니다 (빈 파일을 썼습니다).[/yellow]")
     Console().print(f"{out}: {rows:,}행을 썼습니다.", highlight=False)
+
+
+@store_app.command(
+    help="한 종목의 봉을 기간으로 지웁니다 (감사 기록에 남습니다). "
+    "잘못 가져온 봉을 바로잡을 때 씁니다."
+)
+def delete(
+    code: Annotated[str, typer.Option("--code", "-c", help="종목코드", show_default=False)],
+    start: Annotated[str | None, typer.Option(help="시작일 YYYY-MM-DD (포함; 기본: 처음)")] = None,
+    end: Annotated[str | None, typer.Option(help="종료일 YYYY-MM-DD (포함; 기본: 끝)")] = None,
+    timeframe: Annotated[str, typer.Option("--timeframe", "-t", help="봉 주기: 1d 또는 1m")] = "1d",
+    yes: Annotated[bool, typer.Option("--yes", help="확인 없이 지웁니다")] = False,
+) -> None:
+    """Delete one code's bars in a range, through the store (audited as cli:store-delete)."""
+    code = check_code(code.strip())
+    tf = _timeframe(timeframe)
+    first, last = _date_option("--start", start), _date_option("--end", end)
+    date_range(first, last)
+    reader = common.reader()
+    held = reader.load_bars(code, tf, start=first, end=last)
+    span = f"{first or '처음'} ~ {last or '끝'}"
+    if len(held) == 0:
+        Console().print(f"{code} {tf.value} {span}: 지울 봉이 없습니다.", highlight=False)
+        return
+    days = held.datetimes()
+    what = f"{code} {tf.value} 봉 {len(held):,}개 ({days[0]:%Y-%m-%d} ~ {days[-1]:%Y-%m-%d})"
+    if not yes and not typer.confirm(f"{what}를 지울까요?", default=False):
+        raise typer.Exit(1)
+    deleted = common.store(actor="cli:store-delete").delete_bars(code, tf, first, last)
+    Console().print(f"{what}: {deleted:,}개를 지웠습니다 (감사 기록에 남김).", highlight=False)
 
 
 def _date_option(name: str, text: str | None) -> date | None:

@@ -22,6 +22,7 @@ from stocklab.barseries import BarSeries
 from stocklab.jobs.context import JobContext
 from stocklab.krx import (
     is_trading_day,
+    last_closed_session,
     next_trading_day,
     previous_trading_day,
     session,
@@ -38,15 +39,6 @@ FLOW_DAYS = 60
 
 class CollectError(Exception):
     """The run could not do its work; the message says what failed and what to do."""
-
-
-def last_closed_session(now: datetime) -> date:
-    """The latest KRX session that has closed at `now`."""
-    local = now.astimezone(KST)
-    today = local.date()
-    if is_trading_day(today) and local >= session(today).close:
-        return today
-    return previous_trading_day(today)
 
 
 def _end_day(ctx: JobContext, source: object) -> date:
@@ -141,6 +133,7 @@ def collect_daily(
     overview = [c for c in ctx.store.bar_overview() if c.timeframe is Timeframe.DAY]
     last = {c.code: c.last.astimezone(KST).date() for c in overview}
     first = {c.code: c.first.astimezone(KST).date() for c in overview}
+    _step_over_future(ctx, last, end)
     default_start = since or getattr(src, "start", None) or end - timedelta(days=365)
     plan: dict[str, date] = {}
     for code in targets:
@@ -159,10 +152,39 @@ def collect_daily(
     _daily_by_code(ctx, src, plan, end)
 
 
+def _step_over_future(ctx: JobContext, last: dict[str, date], end: date) -> None:
+    """Bars dated after the last closed session (an import's typo, say) never block a
+    code: it resumes from its last real bar, and the run says which codes hold them."""
+    future = sorted(code for code, day in last.items() if day > end)
+    if not future:
+        return
+    ctx.count("future_stored", len(future))
+    shown = ", ".join(future[:10]) + (", …" if len(future) > 10 else "")
+    ctx.log.warning(
+        "종목 %d개에 마지막 거래일 %s 뒤의 일봉이 저장되어 있습니다 (%s): 그 앞의 봉부터 "
+        "이어 받습니다 — 지우려면 stocklab store delete --code 종목 --start %s",
+        len(future), end, shown, next_trading_day(end),
+    )  # fmt: skip
+    for code in future:
+        real = ctx.store.load_bars(code, Timeframe.DAY, end=end)
+        if len(real):
+            last[code] = _day_of(int(real.ts.max()))
+        else:
+            del last[code]
+
+
 def _save_bars(ctx: JobContext, bars: BarSeries, source: str, kind: str) -> None:
     result = ctx.store.save_bars(bars, source=source)
     ctx.count(kind, result.inserted + result.updated)
     ctx.count("unchanged", result.unchanged)
+    if bars.repaired_count:  # rounding of adjusted prices, widened as the import does
+        ctx.count("repaired", bars.repaired_count)
+        ctx.log.info(
+            "%s: 반올림으로 어긋난 고가·저가를 고친 봉 %d개 (출처 %s)",
+            ", ".join(np.unique(bars.code[bars.repaired]).tolist()[:5]),
+            bars.repaired_count,
+            source,
+        )
 
 
 def _bulk_daily(

@@ -30,7 +30,7 @@ from stocklab.store import Store, StoreError, open_store
 TAIL_LINES = 40
 _EXPECTED = (CollectError, SourceError, StoreError, ValueError)
 """Failures with a message meant for the user; anything else is a bug and logs a traceback."""
-_NOT_ROWS = {"unchanged", "failed_codes"}
+_NOT_ROWS = {"unchanged", "failed_codes", "repaired", "future_stored"}
 
 
 class _Tail(logging.Handler):

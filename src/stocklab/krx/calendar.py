@@ -233,6 +233,15 @@ def session(d: date) -> Session:
     return found
 
 
+def last_closed_session(now: datetime) -> date:
+    """The latest KRX session that has closed at `now`: no bar may be dated after it."""
+    local = now.astimezone(KST)
+    today = local.date()
+    if is_trading_day(today) and local >= session(today).close:
+        return today
+    return previous_trading_day(today)
+
+
 def settlement_date(trade_date: date) -> date:
     """T+2: the trading day a trade made on `trade_date` settles (and the tax date)."""
     session(trade_date)  # a trade can only happen on a trading day

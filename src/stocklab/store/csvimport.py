@@ -37,6 +37,7 @@ import gzip
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import IO
 
@@ -45,8 +46,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from stocklab.barseries import NO_VALUE, BarSeries, BarValidationError
-from stocklab.model import Instrument, Market, Timeframe, check_code
+from stocklab.barseries import (
+    NO_VALUE,
+    BarSeries,
+    BarValidationError,
+    repair_rounding,
+    within_rounding,
+)
+from stocklab.model import Instrument, Market, Timeframe, check_code, daily_ts
 from stocklab.store.base import MAX_LIMIT, Store, check_source
 
 REQUIRED = ("date", "open", "high", "low", "close", "volume")
@@ -68,6 +75,10 @@ HIGH_BELOW_LOW = "고가가 저가보다 낮음"
 HIGH_GAP = "고가가 시가·종가보다 반올림 오차 이상 낮음"
 LOW_GAP = "저가가 시가·종가보다 반올림 오차 이상 높음"
 DUPLICATE = "같은 종목·날짜가 앞에 이미 있음"
+FUTURE = "마지막 거래일 뒤의 날짜 (아직 없는 봉)"
+CUT_SHORT = (
+    "마지막 줄이 줄바꿈 없이 끝남 (파일이 잘렸을 수 있음; 온전한 줄이면 끝에 줄바꿈을 넣으세요)"
+)
 HALT = "거래정지(시가·고가·저가 0)"
 RAISED_HIGH = "고가를 시가·종가까지 올림 (수정주가 반올림)"
 LOWERED_LOW = "저가를 시가·종가까지 내림 (수정주가 반올림)"
@@ -180,14 +191,18 @@ def import_csv(
     *,
     source: str = "csv",
     progress: Callable[[Path, int], None] | None = None,
+    last_day: date | None = None,
 ) -> ImportReport:
-    """Import daily bars from each file; `progress(path, rows)` runs after every file."""
+    """Import daily bars from each file; `progress(path, rows)` runs after every file.
+
+    Rows dated after `last_day` (the last closed session) are refused: no such bar exists
+    yet, and storing one would put every later collection's resume point in the future."""
     check_source(source)
     report = ImportReport()
     for path in paths:
         file_report = FileReport(path=path)
         try:
-            _import_file(store, path, source, file_report)
+            _import_file(store, path, source, file_report, last_day)
         except FileProblem as exc:
             file_report.error = str(exc)
         report.files.append(file_report)
@@ -210,7 +225,9 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
 # -- one file -------------------------------------------------------------------------
 
 
-def _import_file(store: Store, path: Path, source: str, report: FileReport) -> None:
+def _import_file(
+    store: Store, path: Path, source: str, report: FileReport, last_day: date | None
+) -> None:
     if not path.name.endswith(SUFFIXES):
         raise FileProblem("CSV 파일이 아닙니다 (.csv 또는 .csv.gz)")
     header = _header(path)
@@ -222,7 +239,10 @@ def _import_file(store: Store, path: Path, source: str, report: FileReport) -> N
         where = [f"{path.name}:{line} {_clip(text)}" for line, text in bad_lines[:MAX_EXAMPLES]]
         report.reject(WRONG_FIELDS, where, len(bad_lines))
     rows = _Rows(table, index, _line_numbers(table.num_rows, bad_lines), path.name)
-    keep = rows.classify(report, file_code)
+    cut = not _ends_with_newline(path) and table.num_rows > 0
+    if cut and bad_lines and bad_lines[-1][0] > int(rows.lines[-1]):
+        cut = False  # the cut line is the refused one: it has too few fields
+    keep = rows.classify(report, file_code, last_day, cut)
     if not keep.any():
         return
     series = rows.series(keep)
@@ -233,6 +253,22 @@ def _import_file(store: Store, path: Path, source: str, report: FileReport) -> N
     report.inserted += result.inserted
     report.updated += result.updated
     report.unchanged += result.unchanged
+
+
+def _ends_with_newline(path: Path) -> bool:
+    """Whether the file's last byte ends a line: a copy or download cut short does not."""
+    if path.name.endswith(".gz"):
+        last = b""
+        with gzip.open(path, "rb") as f:
+            while chunk := f.read(1 << 20):
+                last = chunk
+        return last.endswith(b"\n")
+    with path.open("rb") as f:
+        f.seek(0, 2)
+        if f.tell() == 0:
+            return True
+        f.seek(-1, 2)
+        return f.read(1) == b"\n"
 
 
 def _open_text(path: Path) -> IO[str]:
@@ -331,13 +367,21 @@ class _Rows:
         self.ts = np.zeros(n, dtype=np.int64)
         self.ints: dict[str, np.ndarray] = {}
 
-    def classify(self, report: FileReport, file_code: str | None) -> np.ndarray:
+    def classify(
+        self, report: FileReport, file_code: str | None, last_day: date | None, cut: bool
+    ) -> np.ndarray:
         """Decide every row; fill the report; return the mask of rows to store."""
+        if cut:  # its last field may be a number cut inside (a volume of 11 for 11,520)
+            last = np.zeros(len(self.reason), dtype=bool)
+            last[-1] = True
+            self._mark(last, CUT_SHORT)
         if file_code is None:
             self._parse_codes()
         else:
             self.codes[:] = file_code
         self._parse_dates()
+        if last_day is not None:
+            self._mark(self.ts > int(daily_ts(last_day).timestamp()), FUTURE)
         for name in (*REQUIRED[1:], "value"):
             if name in self.index:
                 self._parse_int(name)
@@ -408,8 +452,8 @@ class _Rows:
         self._mark((o == 0) | (h == 0) | (lo == 0), ZERO_PRICE)
         self._mark(h < lo, HIGH_BELOW_LOW)
         top, bottom = np.maximum(o, c), np.minimum(o, c)
-        self._mark(~_within_rounding(top - h, top), HIGH_GAP)
-        self._mark(~_within_rounding(lo - bottom, bottom), LOW_GAP)
+        self._mark(~within_rounding(top - h, top), HIGH_GAP)
+        self._mark(~within_rounding(lo - bottom, bottom), LOW_GAP)
 
     def _mark_duplicates(self) -> None:
         """Among rows still in play, a repeated (code, date) is refused after its first line."""
@@ -423,10 +467,10 @@ class _Rows:
     def _repair(self, report: FileReport) -> None:
         o, h, lo, c = (self.ints[k] for k in REQUIRED[1:5])
         good = self.reason == ""
-        top, bottom = np.maximum(o, c), np.minimum(o, c)
-        raised, lowered = good & (h < top), good & (lo > bottom)
-        self.ints["high"] = np.where(raised, top, h)
-        self.ints["low"] = np.where(lowered, bottom, lo)
+        fix = repair_rounding(o, h, lo, c)  # the same repair as every collector's
+        raised, lowered = good & fix.raised, good & fix.lowered
+        self.ints["high"] = np.where(raised, fix.high, h)
+        self.ints["low"] = np.where(lowered, fix.low, lo)
         for reason, mask in ((RAISED_HIGH, raised), (LOWERED_LOW, lowered)):
             if mask.any():
                 report.repaired[reason] += int(mask.sum())
@@ -459,11 +503,6 @@ class _Rows:
 
 def _clip(text: str, width: int = 80) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _within_rounding(gap: np.ndarray, price: np.ndarray) -> np.ndarray:
-    """A gap of at most 1% of the price, or 1 KRW on prices under 100, is rounding."""
-    return gap <= np.maximum(price, 100) // 100
 
 
 def _fix_code(text: str) -> str | None:

@@ -252,6 +252,7 @@ def bar_series(tr_cd: str, code: str, timeframe: Timeframe, bars: Iterable[BarRo
             [bar.close for bar in ordered],
             [bar.volume for bar in ordered],
             value=[bar.value for bar in ordered],
+            repair=True,  # adjusted prices rounded to the won: see repair_rounding
         )
 
 
