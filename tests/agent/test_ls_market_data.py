@@ -128,6 +128,27 @@ def test_daily_bars_follow_continuation_across_pages(
     ]
 
 
+def test_a_full_t8410_page_without_continuation_is_asked_again_for_the_rest(
+    ls_server: LsTestServer, tmp_path: Path
+) -> None:
+    days = trading_days(date(2018, 1, 2), date(2023, 12, 28))[:1200]
+    ls_server.rows["t8410"] = daily_rows(days)
+    ls_server.uncontinued.add("t8410")  # 500 rows a query, tr_cont N, no cts_date
+    with ls_source(ls_server, tmp_path / "home") as source:
+        bars = source.daily_bars("005930", days[0], days[-1])
+    assert bars.datetimes() == [daily_ts(d) for d in days]  # all 1200, not the newest 500
+    seen = ls_server.seen("t8410")
+    assert [(s.headers["tr_cont"], s.body["t8410InBlock"]["cts_date"]) for s in seen] == [
+        ("N", "")
+    ] * 3  # new queries, each ending the day before the last one's earliest row
+    assert [s.body["t8410InBlock"]["edate"] for s in seen] == [
+        f"{days[-1]:%Y%m%d}",
+        f"{days[-500] - timedelta(days=1):%Y%m%d}",
+        f"{days[-1000] - timedelta(days=1):%Y%m%d}",
+    ]
+    assert {s.body["t8410InBlock"]["sdate"] for s in seen} == {f"{days[0]:%Y%m%d}"}
+
+
 @pytest.mark.parametrize(
     ("now", "last"),
     [

@@ -9,6 +9,9 @@ embedded store do the rest.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -337,3 +340,52 @@ def test_a_closed_sessions_minutes_must_reach_the_close_and_a_rerun_fills_the_ta
     again = run("collect_minute", codes=[A, B])
     assert again.status is JobStatus.SUCCEEDED, again.error
     assert bars("1m", day) == expected
+
+
+# -- --since after the last closed session ---------------------------------------------
+
+
+def stocklab_cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`stocklab ARGS` in a child process on the collectors' Friday-evening clock."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("STOCKLAB_")}
+    return subprocess.run(
+        [sys.executable, "-m", "stocklab", *args],
+        env={
+            **base,
+            "STOCKLAB_HOME": str(home),
+            "STOCKLAB_SIM_NOW": FRIDAY_EVENING,
+            "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src"),
+            "COLUMNS": "300",  # the message unwrapped on the pipe
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize("what", ["daily", "flows"])
+def test_since_after_the_last_closed_session_is_a_usage_error_on_an_empty_store(
+    tmp_path: Path, what: str
+) -> None:
+    home = tmp_path / "empty"
+    done = stocklab_cli(home, "collect", what, "--since", "2024-11-18")  # next Monday
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "--since" in done.stderr
+    message = "2024-11-18: 마지막 장 마감일(2024-11-15) 뒤의 날이라 받을 자료가 없습니다"
+    assert message in done.stderr
+    assert "모두" not in done.stdout + done.stderr  # not "모두 …까지 있습니다"
+    assert not (home / "stocklab.db").exists()  # refused before any run
+
+
+@pytest.mark.parametrize("job", ["collect_daily", "collect_flows"])
+def test_since_after_the_last_closed_session_fails_the_job_and_the_last_session_is_fine(
+    env: pytest.MonkeyPatch, job: str
+) -> None:
+    env.setenv("STOCKLAB_SIM_NOW", "2024-11-15T15:00:00+09:00")  # Friday, still trading
+    assert run("collect_codes").status is JobStatus.SUCCEEDED
+    error = failed(run(job, codes=[A], since=date(2024, 11, 15)))
+    assert "--since 2024-11-15: 마지막 장 마감일(2024-11-14) 뒤의 날이라" in error
+    env.setenv("STOCKLAB_SIM_NOW", FRIDAY_EVENING)  # closed now: the 15th can be asked for
+    result = run(job, codes=[A], since=date(2024, 11, 15))
+    assert result.status is JobStatus.SUCCEEDED, result.error
+    assert result.rows > 0

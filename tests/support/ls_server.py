@@ -126,6 +126,9 @@ ACCEPTED = {
 MODIFIED_MSG = "정정주문이 완료되었습니다."
 MORE_ACCOUNT_ROWS = ("00133", "조회가 계속 됩니다.")
 """An account query's answer when more pages follow [I: the fact sheet's 00133]."""
+T1717_ROWS = 50
+"""Rows one t1717 answer holds at most: the newest of the period asked, with no
+continuation (`tr_cont` N, no cursor), as the real one answers a long period."""
 HANG_UP = 0
 """`handle`'s status for "close the connection without answering"."""
 HTML_502 = b"<html><head><title>502 Bad Gateway</title></head><body>Bad Gateway</body></html>"
@@ -200,6 +203,9 @@ class LsTestServer:
     rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     """Rows a TR serves instead of its sample's (newest last), e.g. from `daily_rows`."""
     page_size: dict[str, int] = field(default_factory=dict)
+    uncontinued: set[str] = field(default_factory=set)
+    """Paged TRs whose answer stops after one page without a continuation key (`tr_cont`
+    N, blank cursor) even when more rows are left, so the client must ask again."""
     credentials: dict[str, str] = field(default_factory=lambda: {APPKEY: APPSECRET})
     issued: list[str] = field(default_factory=list)
     requests: list[Seen] = field(default_factory=list)
@@ -462,7 +468,9 @@ class LsTestServer:
         if tr_cd == "t1717":
             rows = self.rows.get(tr_cd, answer["t1717OutBlock"])
             low, high = in_block["fromdt"] or "0", in_block["todt"] or "9"
-            answer["t1717OutBlock"] = [r for r in rows if low <= r["date"] <= high]
+            chosen = sorted((r for r in rows if low <= r["date"] <= high), key=lambda r: r["date"])
+            newest = chosen[::-1][: self.page_size.get(tr_cd, T1717_ROWS)]
+            answer["t1717OutBlock"] = newest  # newest first, the rest of the period dropped
             return answer, None
         return self._page(tr_cd, in_block, answer)
 
@@ -503,6 +511,8 @@ class LsTestServer:
             mark = key(rest[-1]) if rest else ""
         else:
             mark = key(page[0]) if page else ""
+        if tr_cd in self.uncontinued:
+            mark, rest = "", []
         values = _split(mark, paging.cursors)
         out.update(values)
         if "shcode" in out:
@@ -1218,6 +1228,19 @@ def daily_rows(days: Iterable[date], tr_cd: str = "t8410") -> list[dict[str, Any
         row.update(date=f"{day:%Y%m%d}", open=base, high=base + 50, low=base - 25, close=base + 10)
         row["jdiff_vol" if tr_cd == "t8410" else "volume"] = 1000 + i
         row["value"] = 4 + i
+        found.append(row)
+    return found
+
+
+def investor_rows(days: Iterable[date]) -> list[dict[str, Any]]:
+    """One t1717 row per day, shaped like the sample's; the net buying varies by day
+    (individuals buy what foreigners sell)."""
+    template = _load("t1717")["response"]["body"]["t1717OutBlock"][0]
+    found = []
+    for i, day in enumerate(days):
+        row = dict(template)
+        row.update(date=f"{day:%Y%m%d}", close=3600 + i, volume=300_000 + i)
+        row.update(tjj0008_vol=100 + i, tjj0016_vol=-(100 + i))
         found.append(row)
     return found
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 import typer
@@ -9,6 +10,7 @@ import typer
 from stocklab.agent.sources import SOURCES
 from stocklab.cli import common
 from stocklab.cli.jobs import report
+from stocklab.jobs.collect import CollectError, check_since
 from stocklab.jobs.runner import run_job
 from stocklab.model import JobStatus
 
@@ -40,6 +42,16 @@ def _source(name: str | None) -> str | None:
     return name
 
 
+def _since(text: str | None) -> date | None:
+    """`--since` as a date that is not after the last closed session (else exit 2)."""
+    since = common.parse_date(text, "--since")
+    try:
+        check_since(since, common.settings().now())
+    except CollectError as exc:
+        raise typer.BadParameter(str(exc).removeprefix("--since "), param_hint="--since") from None
+    return since
+
+
 def _run(job: str, args: dict[str, Any]) -> None:
     """Collect in this process, with a progress bar on a terminal (see `jobs run` for a child)."""
     run = run_job(job, {k: v for k, v in args.items() if v is not None}, settings=common.settings())
@@ -60,7 +72,7 @@ def daily(source: SourceOpt = None, codes: CodesOpt = None, since: SinceOpt = No
         {
             "source": _source(source),
             "codes": _codes(codes),
-            "since": common.parse_date(since, "--since"),
+            "since": _since(since),
         },
     )
 
@@ -84,6 +96,6 @@ def flows(source: SourceOpt = None, codes: CodesOpt = None, since: SinceOpt = No
         {
             "source": _source(source),
             "codes": _codes(codes),
-            "since": common.parse_date(since, "--since"),
+            "since": _since(since),
         },
     )

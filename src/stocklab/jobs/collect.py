@@ -99,6 +99,18 @@ def _session_day(day: date) -> date:
     return day if is_trading_day(day) else previous_trading_day(day)
 
 
+def check_since(since: date | None, now: datetime) -> None:
+    """`since` may not lie after the last closed session: no day from it on has data yet."""
+    if since is None:
+        return
+    last = last_closed_session(now)
+    if since > last:
+        raise CollectError(
+            f"--since {since}: 마지막 장 마감일({last}) 뒤의 날이라 받을 자료가 없습니다; "
+            f"{last} 또는 그 전 날짜를 주거나 --since 없이 실행하세요"
+        )
+
+
 # -- instruments -------------------------------------------------------------------------
 
 
@@ -127,6 +139,7 @@ def collect_daily(
     since: date | None = None,
 ) -> None:
     """Daily bars up to the last closed session, from each code's last stored bar on."""
+    check_since(since, ctx.now())
     src = ctx.source(source)
     targets = _codes(ctx, codes)
     end = _end_day(ctx, src)
@@ -371,37 +384,165 @@ def collect_flows(
     since: date | None = None,
     kinds: Sequence[str] | None = None,
 ) -> None:
-    """Investor flows, margin balances and short selling, from each code's last row on."""
+    """Investor flows, margin balances and short selling: every trading day the store lacks.
+
+    Per code and kind the days wanted are the KRX trading days from `since` (by default
+    the code's first stored day of that kind, or `FLOW_DAYS` trading days back; never
+    before a known listing day or the source's first day) to the last closed session,
+    and only the stretches the store lacks are asked for. A source may answer fewer days
+    than asked without saying that more follow (LS t1717 gives the newest 50 rows of any
+    period), so the days an answer did not reach are asked for again until all are in or
+    a re-ask brings nothing new. A day the answers reached around (a halt) is one the
+    source has no row for, not a short answer; so, without `since`, are the days before
+    a new code's first row. What came is saved; days still missing fail the run, named,
+    with the `--since` whose rerun fetches just them.
+    """
+    check_since(since, ctx.now())
     src = ctx.source(source)
     targets = _codes(ctx, codes)
     wanted = [FlowKind(k) for k in kinds] if kinds else list(_FLOW_CALLS)
     end = _end_day(ctx, src)
-    default_start = since or trading_days(end - timedelta(days=FLOW_DAYS * 2), end)[-FLOW_DAYS]
+    default_start = trading_days(end - timedelta(days=FLOW_DAYS * 2), end)[-FLOW_DAYS]
+    listed = {i.code: i.listed_on for i in ctx.store.list_instruments(limit=MAX_LIMIT)}
+    history = getattr(src, "start", None)
     failures: list[str] = []
+    rerun_from: date | None = None
+    asked = 0
     ctx.progress.start(len(targets) * len(wanted), f"수급 ~{end} ({src.name})")
     try:
         for code in targets:
             for kind in wanted:
-                latest = ctx.store.load_flows(code, kind, limit=1)
-                start = since or (next_trading_day(latest[-1].day) if latest else default_start)
-                if start <= end:
+                stored = {f.day for f in ctx.store.load_flows(code, kind, start=since, end=end)}
+                start = since or (min(stored) if stored else default_start)
+                for first in (listed.get(code), history):
+                    if first is not None:
+                        start = max(start, first)
+                days = trading_days(start, end) if start <= end else []
+                if any(day not in stored for day in days):
+                    fill = _FlowFill(ctx, src, code, kind, days, stored, since is None)
                     try:
-                        rows = getattr(src, _FLOW_CALLS[kind])(code, start, end)
+                        missing = fill.run()
                     except NotSupported:
-                        ctx.progress.advance()
-                        continue
+                        missing = []
                     except SourceError as exc:
                         _stop_or_record(ctx, code, exc, failures)
-                        ctx.progress.advance()
-                        continue
-                    rows = [r for r in rows if r.day <= end]
-                    if not rows:
-                        failures.append(f"{code} {kind.value} ({start}~{end} 자료 없음)")
-                    else:
-                        result = ctx.store.save_flows(rows)
-                        ctx.count(f"flows_{kind.value}", result.inserted + result.updated)
+                        missing = fill.lacking()[:1]  # only to name the rerun's --since
+                    asked += fill.asked
+                    gaps = len(fill.lacking()) - len(missing) if fill.done else 0
+                    if gaps:
+                        ctx.log.info(
+                            "%s %s: 출처에 자료가 없는 거래일 %d일 (거래정지 등)",
+                            code, kind.value, gaps,
+                        )  # fmt: skip
+                    if missing:
+                        rerun_from = min(rerun_from or missing[0], missing[0])
+                    if missing and fill.done:
+                        failures.append(f"{code} {kind.value} ({_days_missing(missing)})")
                 ctx.progress.advance()
     finally:
         ctx.progress.finish()
-    ctx.log.info("수급: 종목 %d개, %s까지 (출처 %s)", len(targets), end, src.name)
-    _finish(ctx, "수급 수집", failures)
+    ctx.log.info("수급: 종목 %d개, %s까지, 요청 %d회 (출처 %s)", len(targets), end, asked, src.name)
+    hint = (
+        f"받은 날은 저장했습니다; `--since {rerun_from}`로 다시 실행하면 빠진 날만 받습니다"
+        if rerun_from
+        else ""
+    )
+    _finish(ctx, "수급 수집", failures, hint=hint)
+
+
+def _days_missing(days: list[date]) -> str:
+    """`N일 빠짐: first~last` (or the one day)."""
+    span = f"{days[0]}" if len(days) == 1 else f"{days[0]}~{days[-1]}"
+    return f"거래일 {len(days)}일 빠짐: {span}"
+
+
+class _FlowFill:
+    """Ask one source for the trading days `days` of one code and kind that `stored` lacks.
+
+    Missing days are asked for in stretches of consecutive trading days, each widened by
+    the stored (or received) day on either side, so that an answer reaching both
+    neighbours shows the days between them are ones the source has no row for. The days
+    of a stretch before the earliest or after the latest day of its answer were not
+    reached (a short answer) and are asked for again, as long as the answer brought a
+    new day; otherwise they stay missing, except, when `open_start`, the days before the
+    first one any answer holds: the code's history at the source begins after them.
+    Every answer is saved as it comes.
+    """
+
+    def __init__(
+        self,
+        ctx: JobContext,
+        src: object,
+        code: str,
+        kind: FlowKind,
+        days: list[date],
+        stored: set[date],
+        open_start: bool = False,
+    ) -> None:
+        self.ctx, self.code, self.kind, self.days = ctx, code, kind, days
+        self.open_start = open_start
+        self.call = getattr(src, _FLOW_CALLS[kind])
+        self.known = set(stored)
+        self.asked = 0
+        self.done = False
+
+    def lacking(self) -> list[date]:
+        """The days neither stored nor received so far, oldest first."""
+        return [day for day in self.days if day not in self.known]
+
+    def run(self) -> list[date]:
+        """Ask, save, ask again; the days still missing, oldest first."""
+        days = self.days
+        todo = _runs([i for i, day in enumerate(days) if day not in self.known])
+        missing: list[int] = []
+        while todo:
+            lo, hi = todo.pop()
+            reached, brought = self._ask(lo, hi)
+            if reached is None:  # not a row: the source has nothing for these days
+                missing += range(lo, hi + 1)
+                continue
+            before = [i for i in range(lo, hi + 1) if days[i] < reached[0]]
+            after = [i for i in range(lo, hi + 1) if days[i] > reached[1]]
+            for part in (before, after):
+                if not part:
+                    continue
+                if brought:  # a short answer: ask for the rest again
+                    todo.append((part[0], part[-1]))
+                elif not (self.open_start and part is before and part[0] == 0):
+                    missing += part
+        self.done = True
+        return [days[i] for i in sorted(missing)]
+
+    def _ask(self, lo: int, hi: int) -> tuple[tuple[date, date] | None, bool]:
+        """Ask for days[lo..hi], widened by a known neighbour on each side, and save what
+        is new; the first and last day the answer holds, and whether it brought a day of
+        the stretch."""
+        days, known = self.days, self.known
+        first = lo - 1 if lo > 0 and days[lo - 1] in known else lo
+        last = hi + 1 if hi + 1 < len(days) and days[hi + 1] in known else hi
+        self.asked += 1
+        rows = [
+            r for r in self.call(self.code, days[first], days[last])
+            if days[first] <= r.day <= days[last]
+        ]  # fmt: skip
+        new = list({r.day: r for r in rows if r.day not in known}.values())
+        if new:
+            result = self.ctx.store.save_flows(new)
+            self.ctx.count(f"flows_{self.kind.value}", result.inserted + result.updated)
+            known.update(r.day for r in new)
+        if not rows:
+            return None, False
+        came = {r.day for r in new}
+        brought = any(days[i] in came for i in range(lo, hi + 1))
+        return (min(r.day for r in rows), max(r.day for r in rows)), brought
+
+
+def _runs(indices: list[int]) -> list[tuple[int, int]]:
+    """Consecutive indices grouped into (first, last) runs."""
+    out: list[tuple[int, int]] = []
+    for i in indices:
+        if out and out[-1][1] == i - 1:
+            out[-1] = (out[-1][0], i)
+        else:
+            out.append((i, i))
+    return out

@@ -100,10 +100,32 @@ class LsMarketData:
     # -- bars -----------------------------------------------------------------------
 
     def daily_bars(self, code: str, start: date, end: date) -> BarSeries:
-        """t8410 adjusted (수정주가) daily bars from `start` to `end`, final days only."""
+        """t8410 adjusted (수정주가) daily bars from `start` to `end`, final days only.
+
+        Pages go back from `end` by the continuation key. An answer whose last page is
+        full but carries no key stopped short, not at the history's start: the days
+        before its earliest row are asked for again, until a page is not full.
+        """
         code, end = self._bounds(code, start, end)
         if start > end:
             return BarSeries.empty(Timeframe.DAY)
+        found: list[parse.BarRow] = []
+        upto = end
+        for _ in range(MAX_PAGES):
+            rows, full = self._t8410(code, start, upto)
+            found += rows
+            earliest = min((row.at.date() for row in rows), default=start)
+            if not full or not start < earliest <= upto:
+                break
+            log.info(
+                "LS t8410 %s: %d행 쪽이 연속키 없이 끝나 %s 이전을 다시 묻습니다",
+                code, MAX_ROWS, earliest,
+            )  # fmt: skip
+            upto = earliest - timedelta(days=1)
+        return parse.bar_series("t8410", code, Timeframe.DAY, _within(found, start, end))
+
+    def _t8410(self, code: str, start: date, end: date) -> tuple[list[parse.BarRow], bool]:
+        """One t8410 query with its continuation: the rows, and whether the last page was full."""
         body = {
             "shcode": code,
             "gubun": "2",
@@ -114,8 +136,13 @@ class LsMarketData:
             "comp_yn": "N",
             "sujung": "Y",
         }
-        rows = (row for page in self._pages("t8410", body) for row in parse.day_rows("t8410", page))
-        return parse.bar_series("t8410", code, Timeframe.DAY, _within(rows, start, end))
+        rows: list[parse.BarRow] = []
+        full = False
+        for page in self._pages("t8410", body):
+            page_rows = parse.day_rows("t8410", page)
+            rows += page_rows
+            full = len(page_rows) >= MAX_ROWS
+        return rows, full
 
     def daily_bars_t1305(self, code: str, start: date, end: date) -> BarSeries:
         """t1305 (기간별주가) daily bars, unadjusted: the path the fact sheet also names.
