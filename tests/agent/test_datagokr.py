@@ -229,9 +229,10 @@ def test_a_single_item_sent_as_an_object_is_read(source: DataGoKrMarketData) -> 
 def test_a_row_whose_prices_contradict_is_refused_by_name(
     source: DataGoKrMarketData, datagokr: FakeDataGoKr
 ) -> None:
+    # High 4% under the close: more than the rounding repair widens.
     datagokr.prices.append(
         {"basDt": "20220926", "srtnCd": "777770", "itmsNm": "모순", "mrktCtg": "KOSDAQ",
-         "clpr": "1000", "mkp": "990", "hipr": "995", "lopr": "980", "trqu": "10"}
+         "clpr": "1000", "mkp": "990", "hipr": "960", "lopr": "950", "trqu": "10"}
     )  # fmt: skip
     with pytest.raises(BadResponse) as caught:
         source.market_daily(date(2022, 9, 26))
@@ -248,6 +249,19 @@ def test_junk_in_a_number_cell_is_a_bad_response(
     )  # fmt: skip
     with pytest.raises(BadResponse, match="777770"):
         source.market_daily(date(2022, 9, 26))
+
+
+def test_a_high_rounded_a_few_won_under_the_close_is_repaired_as_everywhere(
+    source: DataGoKrMarketData, datagokr: FakeDataGoKr
+) -> None:
+    datagokr.prices.append(
+        {"basDt": "20220926", "srtnCd": "777770", "itmsNm": "반올림", "mrktCtg": "KOSDAQ",
+         "clpr": "1000", "mkp": "990", "hipr": "995", "lopr": "980", "trqu": "10"}
+    )  # fmt: skip
+    bars = source.market_daily(date(2022, 9, 26))
+    row = bars.take(bars.code == "777770")
+    assert (int(row.high[0]), int(row.low[0])) == (1000, 980)  # raised to the close
+    assert row.repaired_count == 1
 
 
 # -- the listing ------------------------------------------------------------------------
