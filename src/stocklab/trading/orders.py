@@ -230,12 +230,8 @@ class OrderManager:
             for o in self.store.list_orders(self.account_id, limit=MAX_LIMIT)
             if o.broker_order_id
         }
-        match = self._find(order, broker_orders, claimed)
-        if match is not None:
-            return self._move(order, OrderStatus.ACCEPTED, broker_order_id=match.broker_order_id)
-        if self._keeps_client_ids() and self._fresh(order):
-            return self._place(order)
-        return order
+        self._resolve_unknown(order, broker_orders, claimed, ReconcileReport())
+        return self.store.get_order(order.client_id) or order
 
     def _keeps_client_ids(self) -> bool:
         return callable(getattr(self.broker, "client_id_of", None))

@@ -308,21 +308,21 @@ class LsBroker:
 
     # -- cash and holdings ----------------------------------------------------------
 
-    def balance(self) -> Balance:
-        """CSPAQ12200: cash after settlement (D2Dps) and what a buy may spend now."""
-        tr = TRS["CSPAQ12200"]
+    def _deposit(self) -> Payload:
+        """The CSPAQ12200 answer (예수금·주문가능금액)."""
         # The in-block as the portal's example sends it (the docs' table names only BalCreTp).
         body = {"CSPAQ12200InBlock1": {"RecCnt": 1, "MgmtBrnNo": "1", "BalCreTp": "1"}}
-        payload, _ = self.client.call("CSPAQ12200", tr.path, body)
-        return balance_of(payload)
+        payload, _ = self.client.call("CSPAQ12200", TRS["CSPAQ12200"].path, body)
+        return payload
+
+    def balance(self) -> Balance:
+        """CSPAQ12200: cash after settlement (D2Dps) and what a buy may spend now."""
+        return balance_of(self._deposit())
 
     def key_is_paper(self) -> bool:
         """Whether LS treats this app key as a 모의투자 key: its own answer says so
         ("모의투자 조회가 완료되었습니다."), the only word on it (same host for both)."""
-        tr = TRS["CSPAQ12200"]
-        body = {"CSPAQ12200InBlock1": {"RecCnt": 1, "MgmtBrnNo": "1", "BalCreTp": "1"}}
-        payload, _ = self.client.call("CSPAQ12200", tr.path, body)
-        return "모의투자" in str(payload.get("rsp_msg", ""))
+        return "모의투자" in str(self._deposit().get("rsp_msg", ""))
 
     def holdings(self) -> list[Holding]:
         """CSPAQ12300: every code held, today's buys included, average price per share."""
