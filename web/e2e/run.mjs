@@ -601,6 +601,8 @@ try {
     await marketRow.waitFor();
     for (const [row, what] of [[limitRow, "limit"], [marketRow, "market"]]) {
       check((await row.getAttribute("data-status")) === "accepted", `the ${what} order is not open`);
+      // The row shows the code until the stock list has loaded, then the name.
+      await row.getByText("삼성전자").waitFor({ timeout: 5000 }).catch(() => {});
       const text = await row.innerText();
       check(text.includes("삼성전자") && text.includes("매수") && text.includes("2024-11-15 10:30:00") && text.includes("접수"), `the ${what} row lacks its facts: ${text}`);
     }
