@@ -437,6 +437,34 @@ class BacktestResult(Record):
         return self
 
 
+SUMMARY_CODES = 20
+"""How many of a backtest's codes a summary names (`code_count` says how many there are)."""
+
+
+class BacktestSummary(Record):
+    """What a list of backtests shows: a record without its trades and equity curve, and
+    with only its first codes, so a list stays small whatever the backtests hold."""
+
+    backtest_id: Identifier
+    strategy: Identifier
+    params: dict[str, Any] = Field(default_factory=dict)
+    codes: list[Code] = Field(max_length=SUMMARY_CODES)
+    code_count: int = Field(ge=0)
+    start: date
+    end: date
+    created_at: AwareDatetime
+    stats: dict[str, float | int | None] = Field(default_factory=dict)
+
+    @classmethod
+    def of(cls, result: BacktestResult) -> BacktestSummary:
+        return cls(
+            backtest_id=result.backtest_id, strategy=result.strategy, params=result.params,
+            codes=result.codes[:SUMMARY_CODES], code_count=len(result.codes),
+            start=result.start, end=result.end, created_at=result.created_at,
+            stats=result.stats,
+        )  # fmt: skip
+
+
 def now_kst() -> datetime:
     """The current time on the exchange clock, at millisecond precision."""
     now = datetime.now(KST)

@@ -42,11 +42,15 @@ def test_start_a_backtest_then_read_it_with_its_report(api: Api) -> None:
     backtest_id = ticket["backtest_id"]
 
     listed = api.client.get("/api/backtests").json()
-    assert [b["backtest_id"] for b in listed] == [backtest_id]
-    assert "trades" not in listed[0]
+    assert (listed["total"], listed["offset"]) == (1, 0)
+    assert [b["backtest_id"] for b in listed["items"]] == [backtest_id]
+    assert "trades" not in listed["items"][0]
+    assert listed["items"][0]["code_count"] == 1
+    assert api.client.get("/api/backtests", params={"offset": 1}).json()["items"] == []
     one = api.client.get(f"/api/backtests/{backtest_id}").json()
     assert one["params"]["strategy"] == {"fast": 3, "slow": 10}
     assert one["codes"] == ["000010"]
+    assert one["code_count"] == 1
     assert one["equity"][0][1] == 10_000_000
     assert one["stats"]["trades"] == sum(t["exit_at"] is not None for t in one["trades"])
     links = one["links"]

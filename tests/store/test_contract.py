@@ -12,6 +12,7 @@ from stocklab.model import (
     KST,
     Account,
     BacktestResult,
+    BacktestSummary,
     Bar,
     Fill,
     Flow,
@@ -422,7 +423,38 @@ def test_backtest_results(store: Store) -> None:
     assert store.save_backtest(result) == WriteResult(1, 0, 0)
     assert store.save_backtest(result) == WriteResult(0, 0, 1)
     assert store.get_backtest("bt1") == result
-    assert store.list_backtests() == [result]
+    (summary,) = store.list_backtests()
+    assert summary == BacktestSummary.of(result)
+    assert (summary.codes, summary.code_count, summary.stats) == (["005930"], 1, result.stats)
+    assert store.count_backtests() == 1
+
+
+def test_backtest_lists_are_summaries_a_page_at_a_time(store: Store) -> None:
+    """A list never carries trades or equity, names at most 20 codes, and pages."""
+    codes = [f"{n:06d}" for n in range(1, 31)]
+    for n in range(5):
+        store.save_backtest(
+            BacktestResult(
+                backtest_id=f"bt{n}", strategy="sma_cross", codes=codes,
+                start=date(2020, 1, 2), end=date(2020, 12, 30),
+                created_at=T0 + timedelta(minutes=n), stats={"trades": n},
+                trades=[{"code": "000001", "qty": 1}] * 100,
+                equity=[(date(2020, 1, 2), 1)] * 100,
+            )
+        )  # fmt: skip
+    first = store.list_backtests(limit=2)
+    assert [s.backtest_id for s in first] == ["bt4", "bt3"]  # newest first
+    assert [s.backtest_id for s in store.list_backtests(limit=2, offset=2)] == ["bt2", "bt1"]
+    assert [s.backtest_id for s in store.list_backtests(limit=2, offset=4)] == ["bt0"]
+    assert store.list_backtests(limit=2, offset=5) == []
+    assert first[0].codes == codes[:20]
+    assert first[0].code_count == 30
+    assert not hasattr(first[0], "trades")
+    assert store.count_backtests() == 5
+    full = store.get_backtest("bt4")
+    assert full is not None
+    assert len(full.codes) == 30
+    assert len(full.trades) == 100
 
 
 @bulk

@@ -32,6 +32,12 @@ BARS = [  # (day, open, high, low, close, volume, value or None)
     (DAYS[1], 72_800, 74_000, 72_500, 73_900, 2_000, None),
     (DAYS[2], 73_900, 74_100, 73_000, 73_100, 1_500, 110_000_000),
 ]
+BACKTEST_V1 = {
+    "backtest_id": "bt-v1", "strategy": "sma_cross", "params": {"fast": 5},
+    "codes": [f"{n:06d}" for n in range(1, 26)], "start": "2024-01-02", "end": "2024-03-04",
+    "created_at": "2024-03-04T16:00:00+09:00", "stats": {"trades": 2},
+    "trades": [{"code": "000001", "qty": 1}], "equity": [["2024-01-02", 10000000]],
+}  # fmt: skip
 AUDIT_DETAIL = {"inserted": 3, "updated": 0, "unchanged": 0, "timeframe": "1d", "codes": 1}
 
 
@@ -85,6 +91,9 @@ def make_v1_store(path: Path) -> None:
             "INSERT INTO audit (ts, operation, collection, count, actor, detail)"
             " VALUES (?, 'save_bars', 'bars', 3, 'v1-writer', ?)",
             (written, json.dumps(AUDIT_DETAIL)),
+        )
+        conn.execute(  # v1 kept a backtest as one blob, with no summary beside it
+            "INSERT INTO backtests VALUES ('bt-v1', ?, ?)", (written, json.dumps(BACKTEST_V1))
         )
     finally:
         conn.close()
@@ -142,6 +151,13 @@ def test_v1_store_is_migrated_to_the_current_schema(tmp_path: Path) -> None:
                 detail=AUDIT_DETAIL,
             )
         ]
+
+        # migration 4: a backtest saved before summaries is listed from its record
+        (listed,) = store.list_backtests()
+        assert (listed.backtest_id, listed.code_count, listed.codes) == (
+            "bt-v1", 25, BACKTEST_V1["codes"][:20],
+        )  # fmt: skip
+        assert store.get_backtest("bt-v1").trades == BACKTEST_V1["trades"]
 
         # the migrated rows compare equal to records, and the new column takes writes
         assert store.upsert_instruments([samsung]) == WriteResult(0, 0, 1)

@@ -164,3 +164,38 @@ def test_a_modify_whose_answer_was_lost_is_matched_not_sent_again(
     original = manager.store.get_order("lost-1")
     assert original is not None
     assert original.status is OrderStatus.REPLACED
+
+
+def test_an_order_the_broker_never_received_is_not_recorded_as_sent(
+    ls: tuple[OrderManager, LsTestServer],
+) -> None:
+    """LS refused the call at its gateway (IGW00001: the key lost its rights): nothing
+    reached the exchange, so the order ends refused as unsent, and no reconcile sends it."""
+    manager, server = ls
+    server.fail("CSPAT00601", "forbidden")
+    order = manager.submit(buy("unsent-1").model_copy(
+        update={"account_id": manager.account_id}))  # fmt: skip
+    assert order.status is OrderStatus.REJECTED
+    assert order.rule == "unsent"
+    assert order.broker_order_id is None
+    assert "IGW00001" in (order.reason or "") or "권한" in (order.reason or "")
+    report = manager.reconcile()
+    assert "unsent-1" not in report.resent
+    assert len(server.seen("CSPAT00601")) == 1
+    assert manager.store.get_order("unsent-1").status is OrderStatus.REJECTED  # type: ignore[union-attr]
+
+
+def test_a_modify_the_broker_never_received_leaves_the_original_open(
+    ls: tuple[OrderManager, LsTestServer],
+) -> None:
+    manager, server = ls
+    ordno = submitted(manager, buy("keep-1", price=manager.market.quote("005930").price))
+    server.fail("CSPAT00701", "forbidden")
+    child = manager.modify("keep-1", price=manager.market.quote("005930").price - 100)
+    assert child.status is OrderStatus.REJECTED
+    assert child.rule == "unsent"
+    original = manager.store.get_order("keep-1")
+    assert original is not None
+    assert original.status is OrderStatus.ACCEPTED
+    assert original.broker_order_id == str(ordno)
+    assert len(server.seen("CSPAT00701")) == 1

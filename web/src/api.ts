@@ -351,11 +351,21 @@ export interface BacktestSummary {
   backtest_id: string;
   strategy: string;
   params: BacktestParams;
+  /** In a list: the first 20 codes only; `code_count` says how many there are. */
   codes: string[];
+  code_count: number;
   start: string;
   end: string;
   created_at: string;
   stats: BacktestStats;
+}
+
+/** GET /api/backtests: one page of summaries, newest first. */
+export interface BacktestPage {
+  total: number;
+  limit: number;
+  offset: number;
+  items: BacktestSummary[];
 }
 
 export type TradeReason = "signal" | "take_profit" | "stop_loss" | "max_holding" | "open";
@@ -548,9 +558,9 @@ export const api = {
   startBacktest: (body: BacktestRequest, token: string) =>
     request<BacktestAccepted>("/api/backtests", { method: "POST", body, token }),
 
-  /** Newest first, without trades and equity. */
-  backtests: (limit: number, signal?: AbortSignal) =>
-    request<BacktestSummary[]>("/api/backtests", { query: { limit }, signal }),
+  /** Newest first, without trades and equity, a page at a time. */
+  backtests: (limit: number, offset: number, signal?: AbortSignal) =>
+    request<BacktestPage>("/api/backtests", { query: { limit, offset }, signal }),
 
   backtest: (id: string, signal?: AbortSignal) =>
     request<BacktestDetail>(`/api/backtests/${encodeURIComponent(id)}`, { signal }),

@@ -1,7 +1,7 @@
 // One place for query keys and polling intervals, so pages share cached data
 // (the code list fetched by the Stocks page is the one the Dashboard ranks).
 
-import { QueryClient, keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
+import { QueryClient, keepPreviousData, useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useMemo, useRef } from "react";
 import {
   ApiError,
@@ -217,10 +217,16 @@ export const useKill = () =>
 
 export const BACKTEST_LIST_LIMIT = 50;
 
+/** Past backtests, a page at a time ("더 보기" asks for the next). */
 export const useBacktests = () =>
-  useQuery({
+  useInfiniteQuery({
     queryKey: keys.backtests(BACKTEST_LIST_LIMIT),
-    queryFn: ({ signal }) => api.backtests(BACKTEST_LIST_LIMIT, signal),
+    queryFn: ({ signal, pageParam }) => api.backtests(BACKTEST_LIST_LIMIT, pageParam, signal),
+    initialPageParam: 0,
+    getNextPageParam: (last) => {
+      const next = last.offset + last.items.length;
+      return last.items.length > 0 && next < last.total ? next : undefined;
+    },
     staleTime: 10_000,
   });
 

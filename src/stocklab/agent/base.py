@@ -21,6 +21,15 @@ from datetime import date
 from typing import Protocol, runtime_checkable
 
 from stocklab.barseries import BarSeries
+from stocklab.errors import (  # noqa: F401 — the sources' errors, re-exported
+    AuthError,
+    BadResponse,
+    NotSupported,
+    RateLimited,
+    SourceError,
+    SourceUnavailable,
+    UnknownCode,
+)
 from stocklab.model import Flow, Instrument, Market, Quote
 
 INVESTOR_GROUPS = (
@@ -50,53 +59,6 @@ CREDIT_KEYS = (
     "balance_rate_bp",
 )
 SHORT_KEYS = ("short_qty", "short_krw", "short_share_bp", "short_avg_price", "volume")
-
-
-class SourceError(Exception):
-    """A source could not deliver; `hint` tells the user what to do next."""
-
-    def __init__(self, message: str, *, hint: str = "", source: str = "") -> None:
-        super().__init__(message)
-        self.hint = hint
-        self.source = source
-
-    def __str__(self) -> str:
-        text = super().__str__()
-        prefix = f"[{self.source}] " if self.source else ""
-        return f"{prefix}{text}" + (f" — {self.hint}" if self.hint else "")
-
-
-class AuthError(SourceError):
-    """The key or token was refused (missing, wrong, expired, not yet approved)."""
-
-
-class RateLimited(SourceError):
-    """Too many calls. `retry_after` seconds, or `daily=True` when the day's quota is gone."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        hint: str = "",
-        source: str = "",
-        retry_after: float | None = None,
-        daily: bool = False,
-    ) -> None:
-        super().__init__(message, hint=hint, source=source)
-        self.retry_after = retry_after
-        self.daily = daily
-
-
-class SourceUnavailable(SourceError):
-    """The source did not answer (network, timeout, 5xx, maintenance)."""
-
-
-class BadResponse(SourceError):
-    """The source answered with something that cannot be read as documented."""
-
-
-class NotSupported(SourceError):
-    """This source does not offer this kind of data."""
 
 
 @runtime_checkable

@@ -13,23 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from stocklab.agent.base import SourceError
+from stocklab.errors import BrokerRejected, OrderUnknown  # noqa: F401 — re-exported
 from stocklab.model import OrderRequest, OrderType, Side
-
-
-class BrokerRejected(SourceError):
-    """The broker refused the order (price band, balance, market closed…); nothing is open."""
-
-    def __init__(self, message: str, *, code: str = "", hint: str = "", source: str = "") -> None:
-        super().__init__(message, hint=hint, source=source)
-        self.code = code
-
-
-class OrderUnknown(SourceError):
-    """The request may or may not have reached the exchange (a timeout, a dropped line).
-
-    Never resend: look the order up with `Broker.orders()` first.
-    """
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from stocklab.errors import BrokerRejected, RateLimited, SourceError, UnknownCode
 from stocklab.store import NotFound, StoreError
 
 log = logging.getLogger("stocklab.api")
@@ -42,10 +43,11 @@ class BadParam(HTTPException):
 
 
 class Refused(HTTPException):
-    """A 400 for an order a rule refused: `detail` is the rule's own words, `rule` its name."""
+    """An order a rule refused: `detail` is the rule's own words, `rule` its name. A 400,
+    or 503 when the broker could not be reached (the order never left)."""
 
-    def __init__(self, rule: str, detail: str) -> None:
-        super().__init__(400, detail=detail)
+    def __init__(self, rule: str, detail: str, status: int = 400) -> None:
+        super().__init__(status, detail=detail)
         self.rule = rule
 
 
@@ -107,7 +109,30 @@ def install(app: FastAPI) -> None:
         log.error("store error on %s: %s", request.url.path, exc)
         return problem(503, f"저장소 오류: {exc}", request.url.path)
 
+    @app.exception_handler(SourceError)
+    async def source_failed(request: Request, exc: SourceError) -> JSONResponse:
+        return source_problem(exc, request.url.path)
+
     @app.exception_handler(Exception)
     async def bug(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s", request.url.path)
         return problem(500, "서버 내부 오류입니다; 로그를 확인하세요", request.url.path)
+
+
+def source_problem(exc: SourceError, instance: str) -> JSONResponse:
+    """A source's or broker's typed error: 404 for a code it does not have, 400 for a
+    refusal, else 503 (with Retry-After when it said how long) — the server's trouble."""
+    status = 503
+    headers: dict[str, str] | None = None
+    if isinstance(exc, UnknownCode):
+        status = 404
+    elif isinstance(exc, BrokerRejected):
+        status = 400
+    elif isinstance(exc, RateLimited) and exc.retry_after:
+        headers = {"Retry-After": str(max(1, round(exc.retry_after)))}
+    if status == 503:
+        log.warning("source error on %s: %s", instance, exc)
+    return problem(
+        status, str(exc), instance, headers,
+        source=exc.source or None, error=type(exc).__name__, hint=exc.hint or None,
+    )  # fmt: skip

@@ -20,6 +20,11 @@ class Problem(BaseModel):
     instance: str
     param: str | None = Field(default=None, description="the parameter at fault, if one is")
     rule: str | None = Field(default=None, description="for a refused order: the rule's name")
+    source: str | None = Field(default=None, description="the data source or broker that failed")
+    error: str | None = Field(
+        default=None, description="the source's error kind (SourceUnavailable, AuthError…)"
+    )
+    hint: str | None = Field(default=None, description="what to do about the source's error")
 
 
 def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -30,7 +35,7 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
         404: "없는 종목·주소",
         409: "같은 키가 다른 주문에 쓰였거나, 이미 끝난 주문",
         422: "형식이 맞지 않는 인자",
-        503: "저장소에 닿을 수 없음",
+        503: "저장소, 시세 출처 또는 브로커에 닿을 수 없음 (source·hint가 알려 줌)",
     }
     return {
         code: {

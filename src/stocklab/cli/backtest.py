@@ -158,7 +158,7 @@ def list_(
         table.add_row(
             r.strategy,
             f"{r.start}~{r.end}",
-            f"{len(r.codes):,}",
+            f"{r.code_count:,}",
             format_stat("total_return", r.stats.get("total_return")),
             format_stat("max_drawdown", r.stats.get("max_drawdown")),
             format_stat("trades", r.stats.get("trades")),

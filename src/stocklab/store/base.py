@@ -18,6 +18,7 @@ from stocklab.model import (
     Account,
     AuditEntry,
     BacktestResult,
+    BacktestSummary,
     Bar,
     Fill,
     Flow,
@@ -176,7 +177,11 @@ class StoreReader(Protocol):
     ) -> list[JobRun]: ...
 
     def get_backtest(self, backtest_id: str) -> BacktestResult | None: ...
-    def list_backtests(self, limit: int = 50) -> list[BacktestResult]: ...
+    def list_backtests(self, limit: int = 50, offset: int = 0) -> list[BacktestSummary]:
+        """Newest first, as summaries: the whole record is one `get_backtest` away."""
+        ...
+
+    def count_backtests(self) -> int: ...
 
     def list_audit(
         self,

@@ -30,9 +30,11 @@ from stocklab.barseries import NO_VALUE, BarSeries, from_epoch
 from stocklab.config import redact_url
 from stocklab.model import (
     KST,
+    SUMMARY_CODES,
     Account,
     AuditEntry,
     BacktestResult,
+    BacktestSummary,
     Bar,
     Fill,
     Flow,
@@ -766,15 +768,27 @@ class MongoStore:
     def get_backtest(self, backtest_id: str) -> BacktestResult | None:
         return _load(BacktestResult, self._c("backtests").find_one({"_id": backtest_id}))
 
-    def list_backtests(self, limit: int = 50) -> list[BacktestResult]:
+    def list_backtests(self, limit: int = 50, offset: int = 0) -> list[BacktestSummary]:
         check_limit(limit)
-        cursor = (
-            self._c("backtests")
-            .find()
-            .sort([("created_at", DESCENDING), ("_id", ASCENDING)])
-            .limit(limit)
+        check_offset(offset)
+        cursor = self._c("backtests").aggregate(
+            [  # the server leaves trades, equity and most codes behind
+                {"$sort": {"created_at": DESCENDING, "_id": ASCENDING}},
+                {"$skip": offset},
+                {"$limit": limit},
+                {"$project": {"trades": 0, "equity": 0}},
+                {
+                    "$addFields": {
+                        "code_count": {"$size": "$codes"},
+                        "codes": {"$slice": ["$codes", SUMMARY_CODES]},
+                    }
+                },
+            ]
         )
-        return [_must(BacktestResult, d) for d in cursor]
+        return [_must(BacktestSummary, d) for d in cursor]
+
+    def count_backtests(self) -> int:
+        return int(self._c("backtests").count_documents({}))
 
     def list_audit(
         self,

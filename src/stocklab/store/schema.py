@@ -131,6 +131,11 @@ MIGRATIONS: tuple[str, ...] = (
         WHEN NEW.id IS NOT NULL AND EXISTS (SELECT 1 FROM audit WHERE id = NEW.id)
         BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
     """,
+    # 4: a backtest's summary beside its record, so a list never reads trades and equity
+    # (rows saved before it have none: their summary is made from the record once read).
+    """
+    ALTER TABLE backtests ADD COLUMN summary TEXT;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

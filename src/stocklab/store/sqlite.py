@@ -33,6 +33,7 @@ from stocklab.model import (
     Account,
     AuditEntry,
     BacktestResult,
+    BacktestSummary,
     Bar,
     Fill,
     Flow,
@@ -831,20 +832,23 @@ class SqliteStore:
     def save_backtest(self, result: BacktestResult) -> WriteResult:
         check_record(result, BacktestResult)
         data = _dump(result)
+        summary = _dump(BacktestSummary.of(result))
         with self._write("save_backtest", "backtests") as (conn, audit):
             row = conn.execute(
                 "SELECT data FROM backtests WHERE backtest_id = ?", (result.backtest_id,)
             ).fetchone()
             if row is None:
                 conn.execute(
-                    "INSERT INTO backtests VALUES (?, ?, ?)",
-                    (result.backtest_id, _ms(result.created_at), data),
+                    "INSERT INTO backtests (backtest_id, created_at, data, summary)"
+                    " VALUES (?, ?, ?, ?)",
+                    (result.backtest_id, _ms(result.created_at), data, summary),
                 )
                 out = WriteResult(inserted=1)
             elif row[0] != data:
                 conn.execute(
-                    "UPDATE backtests SET created_at = ?, data = ? WHERE backtest_id = ?",
-                    (_ms(result.created_at), data, result.backtest_id),
+                    "UPDATE backtests SET created_at = ?, data = ?, summary = ?"
+                    " WHERE backtest_id = ?",
+                    (_ms(result.created_at), data, summary, result.backtest_id),
                 )
                 out = WriteResult(updated=1)
             else:
@@ -859,12 +863,23 @@ class SqliteStore:
             BacktestResult,
         )
 
-    def list_backtests(self, limit: int = 50) -> list[BacktestResult]:
+    def list_backtests(self, limit: int = 50, offset: int = 0) -> list[BacktestSummary]:
         check_limit(limit)
+        check_offset(offset)
         rows = self._read(
-            "SELECT data FROM backtests ORDER BY created_at DESC, backtest_id LIMIT ?", [limit]
+            "SELECT summary, CASE WHEN summary IS NULL THEN data END FROM backtests"
+            " ORDER BY created_at DESC, backtest_id LIMIT ? OFFSET ?",
+            [limit, offset],
         )
-        return [BacktestResult.model_validate_json(r[0]) for r in rows]
+        return [
+            BacktestSummary.model_validate_json(summary)
+            if summary is not None
+            else BacktestSummary.of(BacktestResult.model_validate_json(data))
+            for summary, data in rows
+        ]
+
+    def count_backtests(self) -> int:
+        return int(self._read("SELECT count(*) FROM backtests", [])[0][0])
 
     def list_audit(
         self,

@@ -60,6 +60,8 @@ UNKNOWN_GRACE = timedelta(seconds=30)
 """How long a sent order may stay unseen at the broker before it is taken as never arrived."""
 RESEND_WINDOW = timedelta(minutes=2)
 """A recorded order that a crash kept from being sent is sent on restart only if this fresh."""
+UNSENT = "unsent"
+"""The rule of an order refused because the broker could not be reached: it never left."""
 
 
 class ClientIdReused(ValueError):
@@ -252,7 +254,7 @@ class OrderManager:
             mark = self._watermark()
         except SourceError as exc:
             reason = f"브로커의 오늘 주문번호를 확인하지 못해 보내지 않았습니다: {exc}"
-            return self._move(order, OrderStatus.REJECTED, reason=reason, rule="broker")
+            return self._move(order, OrderStatus.REJECTED, reason=reason, rule=UNSENT)
         try:
             order = self._move(order, OrderStatus.SUBMITTED, sent_after=mark)
         except VersionConflict:  # another process is sending it
@@ -273,11 +275,14 @@ class OrderManager:
             return self._move(order, OrderStatus.REJECTED, reason=str(exc), rule="broker")
         except RateLimited as exc:  # refused at the gateway: it never reached the exchange
             return self._move(order, OrderStatus.REJECTED, reason=str(exc), rule="broker")
-        except (OrderUnknown, SourceError) as exc:
+        except OrderUnknown as exc:
             log.warning(
                 "주문 %s 결과를 모릅니다 (%s); 대사(reconcile)로 확인합니다", order.client_id, exc
             )
             return order
+        except SourceError as exc:  # refused before it left: no connection, key refused
+            reason = f"브로커에 닿지 못해 보내지 않았습니다: {exc}"
+            return self._move(order, OrderStatus.REJECTED, reason=reason, rule=UNSENT)
         try:
             return self._move(order, OrderStatus.ACCEPTED, broker_order_id=placed.broker_order_id)
         except VersionConflict:  # a retry settled it meanwhile, with the same booking
@@ -343,11 +348,15 @@ class OrderManager:
         except (BrokerRejected, RateLimited) as exc:
             self._move(original, order.status)
             return self._move(child, OrderStatus.REJECTED, reason=str(exc), rule="broker")
-        except (OrderUnknown, SourceError) as exc:
+        except OrderUnknown as exc:
             log.warning(
                 "정정 %s 결과를 모릅니다 (%s); 대사(reconcile)로 확인합니다", client_id, exc
             )
             return child
+        except SourceError as exc:  # it never left: the original stands as it was
+            self._move(original, order.status)
+            reason = f"브로커에 닿지 못해 정정을 보내지 않았습니다: {exc}"
+            return self._move(child, OrderStatus.REJECTED, reason=reason, rule=UNSENT)
         self._move(child, OrderStatus.ACCEPTED, broker_order_id=placed.broker_order_id)
         self.reconcile()
         return self.store.get_order(child.client_id) or child

@@ -9,10 +9,10 @@ import { useBacktests } from "../queries";
 import { describeParams } from "../strategies";
 import { formatPct } from "./stats";
 
-function codeNames(codes: readonly string[], names: ReadonlyMap<string, CodeRow>, t: ReturnType<typeof useT>): string {
+function codeNames(bt: BacktestSummary, names: ReadonlyMap<string, CodeRow>, t: ReturnType<typeof useT>): string {
   const name = (c: string) => names.get(c)?.name ?? c;
-  if (codes.length <= 3) return codes.map(name).join(", ");
-  return t("bt.codesMore", { first: codes.slice(0, 2).map(name).join(", "), more: formatNumber(codes.length - 2) });
+  if (bt.code_count <= 3) return bt.codes.map(name).join(", ");
+  return t("bt.codesMore", { first: bt.codes.slice(0, 2).map(name).join(", "), more: formatNumber(bt.code_count - 2) });
 }
 
 function Row({ bt, names }: { bt: BacktestSummary; names: ReadonlyMap<string, CodeRow> }) {
@@ -32,8 +32,8 @@ function Row({ bt, names }: { bt: BacktestSummary; names: ReadonlyMap<string, Co
         <code>{bt.strategy}</code>
         <div className="muted small">{describeParams(bt.params.strategy)}</div>
       </td>
-      <td className="text codes-cell" title={bt.codes.join(", ")}>
-        {codeNames(bt.codes, names, t)}
+      <td className="text codes-cell" title={bt.codes.join(", ") + (bt.code_count > bt.codes.length ? " …" : "")}>
+        {codeNames(bt, names, t)}
       </td>
       <td className="text wide-only">
         {bt.start} ~ {bt.end}
@@ -48,6 +48,8 @@ function Row({ bt, names }: { bt: BacktestSummary; names: ReadonlyMap<string, Co
 export function BacktestList({ names }: { names: ReadonlyMap<string, CodeRow> }) {
   const t = useT();
   const list = useBacktests();
+  const rows = list.data?.pages.flatMap((page) => page.items) ?? [];
+  const total = list.data?.pages.at(-1)?.total ?? 0;
   return (
     <div className="card">
       <h2>{t("bt.list")}</h2>
@@ -68,12 +70,17 @@ export function BacktestList({ names }: { names: ReadonlyMap<string, CodeRow> })
               </tr>
             </thead>
             <tbody>
-              {(list.data ?? []).map((bt) => (
+              {rows.map((bt) => (
                 <Row key={bt.backtest_id} bt={bt} names={names} />
               ))}
             </tbody>
           </table>
-          {list.isSuccess && list.data.length === 0 && <p className="muted center">{t("bt.list.empty")}</p>}
+          {list.isSuccess && rows.length === 0 && <p className="muted center">{t("bt.list.empty")}</p>}
+          {list.hasNextPage && (
+            <button type="button" className="more" disabled={list.isFetchingNextPage} onClick={() => void list.fetchNextPage()}>
+              {t("bt.t.more", { count: formatNumber(total - rows.length) })}
+            </button>
+          )}
         </div>
       )}
     </div>

@@ -1,6 +1,6 @@
 import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { BacktestAccepted, BacktestSummary, JobRun } from "../api";
+import type { BacktestAccepted, BacktestPage, BacktestSummary, JobRun } from "../api";
 import { rememberRun, rememberedRun } from "../backtest/follow";
 import { OVERVIEW, detail, jobRun } from "../test/backtests";
 import { type Call, fakeApi, json, problem } from "../test/fakeApi";
@@ -21,13 +21,17 @@ function summary(id: string, total_return: number): BacktestSummary {
   return { ...rest, stats: { ...rest.stats, total_return } };
 }
 
+function page(items: BacktestSummary[], total = items.length, offset = 0): BacktestPage {
+  return { total, limit: 50, offset, items };
+}
+
 beforeEach(() => {
   runAnswers = [null, jobRun("running"), jobRun("succeeded")];
   postAnswer = () => json(ACCEPTED, 202);
   calls = fakeApi({
     "GET /api/store/overview": () => json(OVERVIEW),
     "GET /api/codes": () => json(CODES),
-    "GET /api/backtests": () => json([summary("bt-2", 0.0151), summary("bt-1", -0.0151)]),
+    "GET /api/backtests": () => json(page([summary("bt-2", 0.0151), summary("bt-1", -0.0151)])),
     "GET /api/backtests/bt-1": () => json(detail({ backtest_id: "bt-1" })),
     "POST /api/backtests": (call) =>
       call.headers.Authorization === `Bearer ${TOKEN}` ? postAnswer() : problem(401, UNAUTHORIZED),
@@ -225,5 +229,28 @@ describe("지난 백테스트", () => {
     expect(within(body[1]!).getByText("-1.51%").className).toContain("fall");
     fireEvent.click(within(first).getByText("fast 5 · slow 20"));
     await screen.findByText("result page");
+  });
+
+  it("names a backtest over many codes by its first two and the count, and pages on", async () => {
+    const many = (id: string) => ({ ...summary(id, 0.01), codes: ["005930", "000660"], code_count: 1_200 });
+    const older = (n: number) => summary(`bt-old-${n}`, 0.01);
+    calls = fakeApi({
+      "GET /api/store/overview": () => json(OVERVIEW),
+      "GET /api/codes": () => json(CODES),
+      "GET /api/backtests": (call) =>
+        call.search.get("offset") === "50"
+          ? json(page([older(1), older(2)], 52, 50))
+          : json(page([many("bt-many"), ...Array.from({ length: 49 }, (_, n) => summary(`bt-${n}`, 0.01))], 52)),
+    });
+    await ready();
+    const table = await screen.findByRole("table", { name: "지난 백테스트" });
+    const first = (await within(table).findAllByRole("row"))[1]!;
+    expect(first.textContent).toContain("삼성전자, SK하이닉스 외 1,198종목");
+    const more = await screen.findByRole("button", { name: "더 보기 (2건 남음)" });
+    fireEvent.click(more);
+    await waitFor(() => expect(within(table).getAllByRole("row")).toHaveLength(1 + 52));
+    const asked = calls.filter((c) => c.method === "GET" && c.path === "/api/backtests");
+    expect(asked.map((c) => [c.search.get("limit"), c.search.get("offset")])).toEqual([["50", "0"], ["50", "50"]]);
+    expect(screen.queryByRole("button", { name: /더 보기/ })).toBeNull();
   });
 });

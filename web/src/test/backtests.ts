@@ -71,6 +71,7 @@ export function detail(changes: Partial<BacktestDetail> = {}): BacktestDetail {
       participation: "0.1",
     },
     codes: ["005930", "000660", "069500"],
+    code_count: 3,
     start: "2024-01-02",
     end: "2024-11-14",
     created_at: "2024-11-15T10:30:07.783+09:00",

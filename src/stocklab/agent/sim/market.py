@@ -20,7 +20,7 @@ from typing import cast
 
 import numpy as np
 
-from stocklab.agent.base import SourceUnavailable
+from stocklab.agent.base import SourceUnavailable, UnknownCode
 from stocklab.agent.sim import flows
 from stocklab.agent.sim.daily import DailyBook, traded_value
 from stocklab.agent.sim.intraday import DayBar, book, minute_path, minute_times
@@ -35,7 +35,17 @@ from stocklab.krx import (
     session,
     trading_days,
 )
-from stocklab.model import KST, Flow, Instrument, Market, Quote, Timeframe, daily_ts, now_kst
+from stocklab.model import (
+    KST,
+    Flow,
+    Instrument,
+    Market,
+    Quote,
+    Timeframe,
+    daily_ts,
+    josa,
+    now_kst,
+)
 
 _FLOAT_MULTIPLE = 200  # free-float shares as a multiple of typical daily volume
 
@@ -208,8 +218,10 @@ class SimMarketData:
     def quote(self, code: str) -> Quote:
         i = self._index.get(code)
         if i is None:
-            raise SourceUnavailable(
-                f"모의시장에 종목 {code}가 없습니다", hint="stocklab collect codes", source=SOURCE
+            raise UnknownCode(
+                f"모의시장에 종목 {code}{josa(code, '이', '가')} 없습니다",
+                hint="STOCKLAB_SIM_CODES를 늘리거나 stocklab collect codes로 목록을 새로 받으세요",
+                source=SOURCE,
             )
         inst = self.universe.instruments[i]
         now = self.now().astimezone(KST)

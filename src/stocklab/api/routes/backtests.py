@@ -29,7 +29,7 @@ from stocklab.backtest.layout import MAX_CASH
 from stocklab.backtest.report import CHARTS, REPORT, report_dir
 from stocklab.backtest.result import new_backtest_id
 from stocklab.barseries import from_epoch
-from stocklab.model import BacktestResult, JobStatus, Timeframe
+from stocklab.model import SUMMARY_CODES, BacktestResult, JobStatus, Timeframe
 from stocklab.store import NotFound, StoreReader
 from stocklab.store.base import MAX_LIMIT
 from stocklab.trading.strategy import STRATEGIES, get_strategy
@@ -79,14 +79,13 @@ class BacktestAccepted(BaseModel):
     backtest_id: str = Field(description="끝나면 GET /api/backtests/{backtest_id}로 결과")
 
 
-class BacktestSummary(BaseModel):
+class _BacktestHead(BaseModel):
     backtest_id: str
     strategy: str
     params: dict[str, Any] = Field(
         description="strategy (전략 인자), timeframe, cash, shared_cash, commission_rate, "
         "participation"
     )
-    codes: list[str]
     start: date
     end: date
     created_at: datetime
@@ -97,15 +96,30 @@ class BacktestSummary(BaseModel):
     )
 
 
+class BacktestSummary(_BacktestHead):
+    """A backtest in a list: no trades or equity, and only its first codes."""
+
+    codes: list[str] = Field(max_length=SUMMARY_CODES, description="처음 20개까지의 종목코드")
+    code_count: int = Field(ge=0, description="종목 수")
+
+
+class BacktestPage(BaseModel):
+    total: int = Field(ge=0)
+    limit: int
+    offset: int
+    items: list[BacktestSummary]
+
+
 class BacktestLinks(BaseModel):
     report: str | None = Field(description="HTML 보고서 (파일이 없으면 null)")
     json_export: str = Field(description="결과 JSON 내려받기")
     charts: list[str] = Field(description="PNG 차트 주소")
 
 
-class BacktestRecord(BacktestSummary):
+class BacktestRecord(_BacktestHead):
     """The stored record (what result.json holds)."""
 
+    codes: list[str]
     trades: list[dict[str, Any]] = Field(
         description="code, entry_at, exit_at (보유 중이면 null), qty, entry_price, exit_price, "
         "bought, sold, commission, tax, pnl, return, bars, reason"
@@ -114,6 +128,7 @@ class BacktestRecord(BacktestSummary):
 
 
 class BacktestDetail(BacktestRecord):
+    code_count: int = Field(ge=0, description="종목 수")
     links: BacktestLinks
 
 
@@ -142,17 +157,17 @@ def _record(reader: StoreReader, backtest_id: str) -> BacktestResult:
 
 @read_router.get(
     "/backtests",
-    response_model=list[BacktestSummary],
+    response_model=BacktestPage,
     tags=["backtests"],
-    summary="백테스트 목록 (최근 것부터, 거래·자산 곡선 제외)",
+    summary="백테스트 목록 (최근 것부터, 요약만: 거래·자산 곡선은 하나씩 GET으로)",
 )
 def list_backtests(
-    reader: Reader, limit: Annotated[int, Query(ge=1, le=200)] = 50
-) -> list[BacktestSummary]:
-    return [
-        BacktestSummary(**r.model_dump(exclude={"trades", "equity"}))
-        for r in reader.list_backtests(limit)
-    ]
+    reader: Reader,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> BacktestPage:
+    items = [BacktestSummary(**s.model_dump()) for s in reader.list_backtests(limit, offset)]
+    return BacktestPage(total=reader.count_backtests(), limit=limit, offset=offset, items=items)
 
 
 @read_router.get(
@@ -171,7 +186,7 @@ def get_backtest(backtest_id: BacktestId, reader: Reader, settings: SettingsDep)
         json_export=f"{base}/result.json",
         charts=[f"{base}/{CHARTS}/{name}.png" for name in charts],
     )
-    return BacktestDetail(**record.model_dump(), links=links)
+    return BacktestDetail(**record.model_dump(), code_count=len(record.codes), links=links)
 
 
 @read_router.get(

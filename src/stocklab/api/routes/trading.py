@@ -31,7 +31,7 @@ from stocklab.model import (
 from stocklab.store import NotFound
 from stocklab.store.base import MAX_LIMIT
 from stocklab.trading import risk
-from stocklab.trading.orders import OPEN, ClientIdReused, OrderManager
+from stocklab.trading.orders import OPEN, UNSENT, ClientIdReused, OrderManager
 from stocklab.trading.session import open_manager
 from stocklab.trading.strategy import STRATEGIES
 
@@ -313,7 +313,8 @@ def place(
     except ClientIdReused as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
     if order.status is OrderStatus.REJECTED:
-        raise Refused(order.rule or "broker", order.reason or "주문이 거절되었습니다")
+        unsent = 503 if order.rule == UNSENT else 400
+        raise Refused(order.rule or "broker", order.reason or "주문이 거절되었습니다", unsent)
     if retry:
         response.status_code = status.HTTP_200_OK
     return order
@@ -351,7 +352,8 @@ def modify(client_id: str, body: ModifyIn, request: Request) -> Order:
     except ValueError as exc:
         raise BadParam("body", str(exc)) from None
     if new.status is OrderStatus.REJECTED:
-        raise Refused(new.rule or "broker", new.reason or "정정이 거절되었습니다")
+        unsent = 503 if new.rule == UNSENT else 400
+        raise Refused(new.rule or "broker", new.reason or "정정이 거절되었습니다", unsent)
     return new
 
 
