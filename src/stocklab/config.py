@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tomllib
 from datetime import date, datetime
 from decimal import Decimal
@@ -23,6 +24,7 @@ from pydantic_settings import (
     NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
@@ -276,6 +278,13 @@ def load_settings(**overrides: Any) -> Settings:
             raise ConfigError(f"설정 오류: {toml_path}를 읽을 수 없습니다 ({exc})") from None
     try:
         return Settings(**overrides)
+    except SettingsError as exc:  # a value that is not even JSON (STOCKLAB_STRATEGIES='[bad')
+        found = re.search(r'field "(\w+)"', str(exc))
+        field = found.group(1) if found else "?"
+        raise ConfigError(
+            f"설정 오류: {ENV_PREFIX}{field.upper()}를 읽을 수 없습니다 — JSON 값이어야 합니다 "
+            f"(허용: {_ALLOWED.get(field, field)})"
+        ) from None
     except ValidationError as exc:
         first = exc.errors()[0]
         field = str(first["loc"][0]) if first["loc"] else "?"

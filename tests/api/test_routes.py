@@ -71,7 +71,7 @@ def test_one_code_and_its_coverage(api: Api) -> None:
     unknown = problem(api, "/api/codes/123456", 404)
     assert "없습니다" in unknown["detail"]
     assert unknown["param"] == "code"
-    assert problem(api, "/api/codes/5930", 400)["param"] == "code"
+    assert problem(api, "/api/codes/5930", 422)["param"] == "code"
 
 
 def test_daily_prices_are_columns_equal_to_the_store(api: Api) -> None:
@@ -121,7 +121,7 @@ def test_prices_of_a_code_without_bars_or_unknown(api: Api) -> None:
     unknown = problem(api, "/api/codes/123456/prices", 404)
     assert "없습니다" in unknown["detail"]
     assert unknown["param"] == "code"
-    assert problem(api, "/api/codes/5930/prices", 400)["param"] == "code"
+    assert problem(api, "/api/codes/5930/prices", 422)["param"] == "code"
 
 
 def test_minute_prices(api: Api) -> None:

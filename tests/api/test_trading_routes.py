@@ -24,7 +24,7 @@ def test_orders_need_the_token_and_bad_prices_are_refused_with_the_valid_values(
     ticket = {"code": "005930", "side": "buy", "qty": 3, "order_type": "limit", "price": 10_001}
     assert api.client.post("/api/orders", json=ticket).status_code == 401
     refused = api.client.post("/api/orders", json=ticket, headers=api.auth())
-    assert refused.status_code == 400
+    assert refused.status_code == 409  # well formed; today's band refuses it
     body = refused.json()
     assert body["rule"] == "price"
     assert "가격제한폭" in body["detail"]
@@ -38,7 +38,7 @@ def test_orders_need_the_token_and_bad_prices_are_refused_with_the_valid_values(
 def test_an_unknown_code_is_refused_before_the_broker(api: Api) -> None:
     ticket = {"code": "123456", "side": "buy", "qty": 1, "order_type": "market"}
     refused = api.client.post("/api/orders", json=ticket, headers=api.auth())
-    assert refused.status_code == 400, refused.text
+    assert refused.status_code == 404, refused.text  # a code nobody lists
     body = refused.json()
     assert body["rule"] == "code"
     assert "123456" in body["detail"]
@@ -104,7 +104,7 @@ def test_cancel_and_kill(api: Api) -> None:
         json={"code": "005930", "side": "buy", "qty": 1, "order_type": "market"},
         headers=api.auth(),
     )
-    assert blocked.status_code == 400
+    assert blocked.status_code == 409
     assert "긴급 정지" in blocked.json()["detail"]
     api.client.post("/api/kill", json={"on": False}, headers=api.auth())
     assert api.client.get("/api/account").json()["killed"] is False
@@ -206,7 +206,7 @@ def test_modify_an_open_order_through_patch(api: Api) -> None:
     more = api.client.patch(
         f"/api/orders/{new['request']['client_id']}", json={"qty": 9}, headers=api.auth()
     )
-    assert more.status_code == 400
+    assert more.status_code == 409
     assert "새 주문" in more.json()["detail"]
     gone = api.client.delete(f"/api/orders/{new['request']['client_id']}", headers=api.auth())
     assert gone.json()["status"] == "cancelled"
@@ -232,4 +232,4 @@ def test_the_account_carries_the_risk_limits_a_ticket_checks_before_sending(
         ok = api.client.post("/api/orders", json={**at, "qty": qty}, headers=api.auth())
         assert ok.status_code == 201, ok.text
         over = api.client.post("/api/orders", json={**at, "qty": qty + 1}, headers=api.auth())
-        assert (over.status_code, over.json()["rule"]) == (400, "max_order_value")
+        assert (over.status_code, over.json()["rule"]) == (409, "max_order_value")

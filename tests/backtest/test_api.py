@@ -126,7 +126,7 @@ def test_indicators_line_up_with_the_price_route(api: Api, filled: Settings) -> 
 
 def test_indicator_errors(api: Api) -> None:
     unknown = api.client.get("/api/codes/000010/indicators", params={"names": "sma20,wow"})
-    assert unknown.status_code == 400
+    assert unknown.status_code == 422
     assert unknown.json()["param"] == "names"
     assert "wow" in unknown.json()["detail"]
     missing = api.client.get("/api/codes/999999/indicators", params={"names": "sma5"})

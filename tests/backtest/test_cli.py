@@ -66,5 +66,5 @@ def test_mistakes_end_with_one_line_and_exit_1(tmp_path: Path) -> None:
     assert missing.returncode == 1
     assert "없습니다" in missing.stderr
     bad_date = stocklab("backtest", "sma_cross", "--start", "2024-13-01")
-    assert bad_date.returncode == 1
+    assert bad_date.returncode == 2  # a usage error
     assert "YYYY-MM-DD" in bad_date.stderr

@@ -23,6 +23,9 @@ import pandas as pd
 MAX_PERIOD = 500
 NAMES_HELP = "sma20, ema12, rsi14, macd (12·26·9) 또는 macd12_26_9, bb20, atr14, vol20"
 """The name patterns `compute` understands (numbers are periods, 1–500)."""
+_PERIOD = r"(?:[1-9][0-9]?|[1-4][0-9]{2}|500)"
+NAME_PATTERN = rf"(?:(?:sma|ema|rsi|atr|vol|bb){_PERIOD}|macd(?:{_PERIOD}_{_PERIOD}_{_PERIOD})?)"
+"""One name `compute` takes, as a regular expression (what an API document can state)."""
 
 
 def _floats(values: np.ndarray) -> np.ndarray:

@@ -9,6 +9,7 @@ Routes check what the request brings and name the parameter themselves, so a pyd
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
@@ -43,10 +44,9 @@ class BadParam(HTTPException):
 
 
 class Refused(HTTPException):
-    """An order a rule refused: `detail` is the rule's own words, `rule` its name. A 400,
-    or 503 when the broker could not be reached (the order never left)."""
+    """An order a rule refused: `detail` is the rule's own words, `rule` its name."""
 
-    def __init__(self, rule: str, detail: str, status: int = 400) -> None:
+    def __init__(self, rule: str, detail: str, status: int = 409) -> None:
         super().__init__(status, detail=detail)
         self.rule = rule
 
@@ -80,12 +80,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0]
-        where = [str(p) for p in first.get("loc", ()) if p not in ("query", "path", "body")]
-        param = ".".join(where) or "request"
-        message = first.get("msg", "잘못된 값")
-        if first.get("type") == "extra_forbidden":  # a typo must not become a default
-            message = "이 요청이 받지 않는 항목입니다 (이름을 확인하세요; 문서: /api/docs)"
+        found = exc.errors()
+        # A misspelt name explains the value it left missing: name it first.
+        first = next((e for e in found if e.get("type") == "extra_forbidden"), found[0])
+        param, message = explain(first)
         return problem(422, f"{param}: {message}", request.url.path, param=param)
 
     @app.exception_handler(NotFound)
@@ -117,6 +115,56 @@ def install(app: FastAPI) -> None:
     async def bug(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s", request.url.path)
         return problem(500, "서버 내부 오류입니다; 로그를 확인하세요", request.url.path)
+
+
+_TAGS = {"limit", "market"}
+"""Names of a union's branches that pydantic puts in an error's location (order tickets)."""
+_HINTS = {
+    "code": "KRX 단축코드는 영문 대문자·숫자 6자리입니다 (예: 005930, 00088K)",
+    "names": "쉼표로 구분한 지표 이름입니다 (예: sma20,ema12,rsi14,macd,bb20)",
+    "client_id": "영문·숫자로 시작하는 64자 이하의 영문·숫자·_.:- 입니다",
+    "Idempotency-Key": "영문·숫자로 시작하는 64자 이하의 영문·숫자·_.:- 입니다",
+}
+"""What a value that misses its pattern should look like, by parameter."""
+
+
+_BOUNDS = {
+    "greater_than_equal": ("ge", "이상"),
+    "less_than_equal": ("le", "이하"),
+    "greater_than": ("gt", "초과"),
+    "less_than": ("lt", "미만"),
+}
+
+
+def explain(error: Mapping[str, Any]) -> tuple[str, str]:
+    """One line for one validation error: the parameter and what is wrong, in words —
+    never pydantic's multi-line dump with its documentation address."""
+    loc = [str(p) for p in error.get("loc", ())]
+    if loc[:1] == ["body"] and len(loc) > 1 and loc[1] in _TAGS:
+        loc.pop(1)
+    where = [p for p in loc if p not in ("query", "path", "body", "header")]
+    param = ".".join(where) or "request"
+    kind = error.get("type", "")
+    value = error.get("input")
+    if kind == "extra_forbidden":  # a typo must not become a default
+        message = "이 요청이 받지 않는 항목입니다 (이름을 확인하세요; 문서: /api/docs)"
+    elif kind == "missing" and param == "price":
+        message = "지정가 주문에는 가격(price)이 필요합니다 (시장가는 order_type: market)"
+    elif kind == "missing":
+        message = "필요한 값이 없습니다"
+    elif kind == "bool_type":
+        message = f"{value!r}: true 또는 false(JSON 불리언)여야 합니다"
+    elif kind in ("int_parsing", "int_type", "int_from_float"):
+        message = f"{str(value)[:40]!r}: 정수여야 합니다"
+    elif kind in _BOUNDS:
+        limit = error.get("ctx", {}).get(_BOUNDS[kind][0])
+        message = f"{value!r}: {limit:,} {_BOUNDS[kind][1]}이어야 합니다"
+    elif kind == "string_pattern_mismatch":
+        hint = _HINTS.get(where[-1] if where else "", "형식이 맞지 않습니다 (문서: /api/docs)")
+        message = f"{str(value)[:80]!r}: {hint}"
+    else:
+        message = str(error.get("msg", "잘못된 값")).splitlines()[0].removeprefix("Value error, ")
+    return param, message
 
 
 def source_problem(exc: SourceError, instance: str) -> JSONResponse:

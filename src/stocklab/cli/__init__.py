@@ -16,7 +16,7 @@ from rich.markup import escape
 from stocklab import __version__
 from stocklab.cli.backtest import backtest_app
 from stocklab.cli.collect import collect_app
-from stocklab.cli.common import err_console, settings
+from stocklab.cli.common import BadOption, err_console, settings
 from stocklab.cli.jobs import jobs_app, schedule_app
 from stocklab.cli.store import store_app
 from stocklab.cli.strategy import strategy_app
@@ -65,7 +65,7 @@ def main() -> None:
     """Entry point: typer handles usage errors (exit 2); ours become one line and a code."""
     try:
         app()
-    except ConfigError as exc:
+    except (ConfigError, BadOption) as exc:
         err_console.print(f"[red]{escape(str(exc))}[/red]", highlight=False)
         sys.exit(2)
     except (StoreError, ValueError) as exc:

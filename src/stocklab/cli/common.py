@@ -3,26 +3,50 @@
 from __future__ import annotations
 
 import logging
+import re
+from contextlib import suppress
 from datetime import date
 from functools import cache
 
 from rich.console import Console
 from rich.logging import RichHandler
 
-from stocklab.config import Settings, load_settings
+from stocklab.bounds import PORTS, check_day
+from stocklab.config import ConfigError, Settings, load_settings
 from stocklab.store import Store, StoreReader, open_store
 
 err_console = Console(stderr=True, soft_wrap=True)
 
 
+class BadOption(ValueError):
+    """An option's value out of its format or range: one line naming both, exit 2."""
+
+
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def parse_date(text: str | None, name: str) -> date | None:
-    """A `YYYY-MM-DD` option, or a one-line error naming the option."""
+    """A `YYYY-MM-DD` option within `bounds.FIRST_DAY`..`LAST_DAY`, or a one-line error
+    naming the option (far dates overflow the arithmetic behind a range)."""
     if text is None:
         return None
+    day = None
+    if _DATE_RE.fullmatch(text):
+        with suppress(ValueError):
+            day = date.fromisoformat(text)
+    if day is None:
+        raise BadOption(f"{name} {text!r}: 날짜는 YYYY-MM-DD 형식이어야 합니다")
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{name} {text!r}: 날짜는 YYYY-MM-DD 형식이어야 합니다") from None
+        return check_day(day, name)
+    except ValueError as exc:
+        raise BadOption(str(exc)) from None
+
+
+def check_port(port: int, name: str = "--port") -> int:
+    low, high = PORTS
+    if not low <= port <= high:
+        raise BadOption(f"{name} {port}는 범위 밖입니다 (허용: {low} ~ {high:,})")
+    return port
 
 
 @cache
@@ -35,6 +59,17 @@ def settings() -> Settings:
         handlers=[RichHandler(console=err_console, show_path=False)],
     )
     return s
+
+
+def check_strategies(s: Settings) -> None:
+    """The `[[strategies]]` checked at start: an unknown name or a bad parameter stops
+    the command with one line (exit 2), before anything runs."""
+    from stocklab.trading.trader import configured
+
+    try:
+        configured(s.strategies)
+    except ValueError as exc:
+        raise ConfigError(f"설정 오류: {exc}") from None
 
 
 def store(actor: str = "cli") -> Store:

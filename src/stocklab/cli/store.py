@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
-from contextlib import suppress
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -29,8 +26,6 @@ from stocklab.store.csvimport import (
 from stocklab.store.export import export_bars, format_for
 
 store_app = typer.Typer(help="저장소: 현황, CSV 가져오기, 내보내기.", no_args_is_help=True)
-
-_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @store_app.command(help="저장소 현황: 종목·주기별 봉 수, 처음과 마지막, 출처.")
@@ -185,7 +180,7 @@ def export(
     # Check every input before the store is opened: a typo should not create a database.
     kind = format_for(out, fmt)
     tf = _timeframe(timeframe)
-    first, last = _date_option("--start", start), _date_option("--end", end)
+    first, last = common.parse_date(start, "--start"), common.parse_date(end, "--end")
     date_range(first, last)
     codes = [check_code(c.strip()) for item in code or [] for c in item.split(",") if c.strip()]
     try:
@@ -219,7 +214,7 @@ def delete(
     """Delete one code's bars in a range, through the store (audited as cli:store-delete)."""
     code = check_code(code.strip())
     tf = _timeframe(timeframe)
-    first, last = _date_option("--start", start), _date_option("--end", end)
+    first, last = common.parse_date(start, "--start"), common.parse_date(end, "--end")
     date_range(first, last)
     reader = common.reader()
     held = reader.load_bars(code, tf, start=first, end=last)
@@ -233,15 +228,6 @@ def delete(
         raise typer.Exit(1)
     deleted = common.store(actor="cli:store-delete").delete_bars(code, tf, first, last)
     Console().print(f"{what}: {deleted:,}개를 지웠습니다 (감사 기록에 남김).", highlight=False)
-
-
-def _date_option(name: str, text: str | None) -> date | None:
-    if text is None:
-        return None
-    if _DATE_RE.fullmatch(text):
-        with suppress(ValueError):
-            return date.fromisoformat(text)
-    raise ValueError(f"{name} {text!r}: 날짜는 YYYY-MM-DD 형식이어야 합니다")
 
 
 def _timeframe(text: str) -> Timeframe:

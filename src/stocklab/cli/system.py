@@ -93,8 +93,9 @@ def up(
     from stocklab.scheduler.service import Scheduler
 
     settings = common.settings()
+    common.check_strategies(settings)
     host = host or settings.api_host
-    port = port or settings.api_port
+    port = common.check_port(port if port is not None else settings.api_port)
     _port_free(host, port)
     store = common.store(actor="up")
     empty = store.count_instruments() == 0

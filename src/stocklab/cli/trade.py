@@ -17,7 +17,7 @@ from stocklab.cli import common
 from stocklab.cli.jobs import report
 from stocklab.config import Settings
 from stocklab.jobs.runner import run_job
-from stocklab.model import KST, OrderStatus
+from stocklab.model import KST, JobStatus, OrderStatus
 from stocklab.trading import risk
 from stocklab.trading.orders import OPEN
 from stocklab.trading.session import account_name, open_manager
@@ -85,6 +85,7 @@ def run(
     once: Annotated[bool, typer.Option(help="한 주기만 돌고 끝냅니다")] = False,
 ) -> None:
     settings = common.settings()
+    common.check_strategies(settings)
     if live:
         _confirm_live(yes)
     stopping = False
@@ -102,6 +103,8 @@ def run(
         finished = run_job("trade", {"live": live}, settings=settings, trigger="cli")
         report(finished)
         if once:
+            if finished.status is not JobStatus.SUCCEEDED:
+                raise typer.Exit(1)
             return
         wake = datetime.now(KST) + CYCLE
         while not stopping and datetime.now(KST) < wake and not risk.is_killed(settings.home):

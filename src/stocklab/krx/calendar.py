@@ -24,7 +24,10 @@ if TYPE_CHECKING:
     import pandas as pd
 
 COVER_START = date(2000, 1, 1)
-"""Earliest date the calendar answers for; the end is exchange_calendars' default end."""
+COVER_END = date(2036, 12, 31)
+"""The span the calendar answers for. The end is fixed, not exchange_calendars' default
+(a year after today), so that what the system accepts never depends on the day it runs;
+holidays declared later (elections, ad hoc closures) go in `EXTRA_HOLIDAYS`."""
 
 REGULAR_OPEN = time(9, 0)
 LATE_OPEN_DELAY = timedelta(hours=1)
@@ -72,7 +75,7 @@ _WEEKDAYS_KO = "월화수목금토일"
 
 
 class CalendarRangeError(ValueError):
-    """A date outside the span the calendar knows (2000-01-01 to the library's end)."""
+    """A date outside the span the calendar knows (`COVER_START` to `COVER_END`)."""
 
 
 class NotATradingDay(ValueError):
@@ -128,7 +131,7 @@ def _build_table() -> _Table:
     with warnings.catch_warnings():
         # exchange_calendars 4.13 trips a pandas 3.1 deprecation inside its own constructor.
         warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
-        cal = xcals.get_calendar("XKRX", start=COVER_START.isoformat())
+        cal = xcals.get_calendar("XKRX", start=COVER_START.isoformat(), end=COVER_END.isoformat())
     raw: list[tuple[date, time, time]] = [
         (label.date(), _kst_time(o), _kst_time(c))
         for label, o, c in zip(cal.sessions, cal.opens, cal.closes, strict=True)
@@ -176,7 +179,7 @@ def _out_of_range(d: date, n: int, direction: str) -> CalendarRangeError:
 
 
 def calendar_range() -> tuple[date, date]:
-    """The first and last day the calendar knows (the end is about a year ahead)."""
+    """The first and last day the calendar knows."""
     return COVER_START, _table().end
 
 

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
 from stocklab.agent.base import MarketData
 from stocklab.barseries import BarSeries
@@ -54,7 +55,15 @@ def configured(raw: list[dict[str, Any]]) -> list[Configured]:
             raise ValueError(f"strategies[{i}]: 모르는 항목 {', '.join(sorted(unknown))}")
         if not entry.get("enabled", True):
             continue
-        strategy = get_strategy(str(entry.get("name", "")), dict(entry.get("params", {})))
+        try:
+            strategy = get_strategy(str(entry.get("name", "")), dict(entry.get("params", {})))
+        except ValidationError as exc:  # parameters: the first problem, on one line
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first.get("loc", ())) or "params"
+            message = str(first.get("msg", "")).removeprefix("Value error, ")
+            raise ValueError(f"strategies[{i}] ({entry.get('name')}): {where}: {message}") from None
+        except ValueError as exc:
+            raise ValueError(f"strategies[{i}]: {exc}") from None
         codes = tuple(str(c) for c in entry.get("codes", []))
         if not codes:
             raise ValueError(f"strategies[{i}] ({strategy.name}): codes가 비었습니다")

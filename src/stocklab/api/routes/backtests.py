@@ -20,8 +20,8 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from stocklab.analysis.indicators import NAMES_HELP, compute, lookback
-from stocklab.api.deps import Code, Reader, SettingsDep, when
+from stocklab.analysis.indicators import NAME_PATTERN, NAMES_HELP, compute, lookback
+from stocklab.api.deps import DAY_OR_MOMENT, DAY_OR_MOMENT_HELP, Code, Reader, SettingsDep, when
 from stocklab.api.errors import BadParam
 from stocklab.api.routes.codes import DEFAULT_PRICE_LIMIT
 from stocklab.api.schemas import problems
@@ -40,6 +40,7 @@ write_router = APIRouter(prefix="/api", responses=problems(400, 401, 422, 503))
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
 BacktestId = Annotated[str, PathParam(pattern=ID_PATTERN, description="백테스트 id (bt-…)")]
 MAX_NAMES = 20
+NAMES_PATTERN = rf"^{NAME_PATTERN}(?:,{NAME_PATTERN}){{0,{MAX_NAMES - 1}}}$"
 
 
 class BacktestIn(BaseModel):
@@ -301,22 +302,24 @@ def indicators(
     names: Annotated[
         str,
         Query(
-            min_length=1,
-            max_length=200,
-            description=f"쉼표로 구분한 지표 이름: {NAMES_HELP}. bb20은 bb20_mid/_upper/_lower, "
-            "macd는 macd/_signal/_hist 열을 줍니다",
+            max_length=400,
+            pattern=NAMES_PATTERN,
+            description=f"쉼표로 구분한 지표 이름 1~{MAX_NAMES}개: {NAMES_HELP}. "
+            "bb20은 bb20_mid/_upper/_lower, macd는 macd/_signal/_hist 열을 줍니다",
         ),
     ],
     tf: Annotated[Timeframe, Query(description="1d (일봉) 또는 1m (분봉)")] = Timeframe.DAY,
-    start: Annotated[str | None, Query(description="YYYY-MM-DD 또는 ISO 시각 (포함)")] = None,
-    end: Annotated[str | None, Query(description="YYYY-MM-DD 또는 ISO 시각 (포함)")] = None,
+    start: Annotated[
+        str | None, Query(description=DAY_OR_MOMENT_HELP, json_schema_extra=DAY_OR_MOMENT)
+    ] = None,
+    end: Annotated[
+        str | None, Query(description=DAY_OR_MOMENT_HELP, json_schema_extra=DAY_OR_MOMENT)
+    ] = None,
     limit: Annotated[int | None, Query(ge=1, le=MAX_LIMIT, description="최근 N개")] = None,
 ) -> Response:
     """Each indicator is computed with enough earlier bars that its first values in the
     window are defined (and smoothed ones settled), then cut to the window."""
-    wanted = [n.strip().lower() for n in names.split(",") if n.strip()]
-    if not wanted or len(wanted) > MAX_NAMES:
-        raise BadParam("names", f"지표 이름을 1~{MAX_NAMES}개 주세요 ({NAMES_HELP})")
+    wanted = names.split(",")
     empty = np.zeros(0, dtype=np.int64)
     try:
         compute(wanted, empty, empty, empty, empty)

@@ -14,7 +14,7 @@ import orjson
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from stocklab.api.deps import Code, Reader, when
+from stocklab.api.deps import DAY_OR_MOMENT, DAY_OR_MOMENT_HELP, Code, Reader, when
 from stocklab.api.errors import BadParam
 from stocklab.api.schemas import (
     CodeDetail,
@@ -151,14 +151,13 @@ def _query_param(name: str, schema: dict[str, Any], description: str) -> dict[st
             "description": description}  # fmt: skip
 
 
-_OPTIONAL_TEXT = {"anyOf": [{"type": "string"}, {"type": "null"}]}
 PRICE_QUERY = [
     _query_param(
         "tf", {"type": "string", "enum": [t.value for t in Timeframe], "default": "1d"},
         "1d (일봉) 또는 1m (분봉)",
     ),
-    _query_param("start", _OPTIONAL_TEXT, "YYYY-MM-DD 또는 ISO 시각 (포함)"),
-    _query_param("end", _OPTIONAL_TEXT, "YYYY-MM-DD 또는 ISO 시각 (포함)"),
+    _query_param("start", DAY_OR_MOMENT, DAY_OR_MOMENT_HELP),
+    _query_param("end", DAY_OR_MOMENT, DAY_OR_MOMENT_HELP),
     _query_param(
         "limit",
         {"anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}, {"type": "null"}]},
@@ -242,8 +241,12 @@ def flows(
     code: Code,
     reader: Reader,
     kind: Annotated[FlowKind | None, Query(description="investor, credit, short")] = None,
-    start: Annotated[str | None, Query(description="YYYY-MM-DD")] = None,
-    end: Annotated[str | None, Query(description="YYYY-MM-DD")] = None,
+    start: Annotated[
+        str | None, Query(description=DAY_OR_MOMENT_HELP, json_schema_extra=DAY_OR_MOMENT)
+    ] = None,
+    end: Annotated[
+        str | None, Query(description=DAY_OR_MOMENT_HELP, json_schema_extra=DAY_OR_MOMENT)
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 250,
 ) -> FlowList:
     _known(reader, code)

@@ -57,7 +57,14 @@ def schedule(request: Request, reader: Reader, settings: SettingsDep) -> JobList
 @read_router.get("/runs", response_model=list[JobRunOut], summary="실행 기록 (최근 것부터)")
 def runs(
     reader: Reader,
-    name: Annotated[str | None, Query(max_length=64, description="작업 이름")] = None,
+    name: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="작업 이름",
+            json_schema_extra={"anyOf": [{"type": "string", "enum": list(JOBS)}]},
+        ),
+    ] = None,
     status_: Annotated[JobStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=1_000)] = 50,
 ) -> list[JobRunOut]:

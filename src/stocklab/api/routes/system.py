@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import platform
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from stocklab import __version__
-from stocklab.api.deps import Reader, SettingsDep
+from stocklab.api.deps import Reader, SettingsDep, when
 from stocklab.api.errors import BadParam
 from stocklab.api.schemas import Coverage, Health, MarketStatusOut, Overview, problems
+from stocklab.bounds import (
+    FIRST_STATUS_DAY,
+    LAST_STATUS_DAY,
+    STATUS_PATTERN,
+    day_range,
+)
 from stocklab.krx import CalendarRangeError, is_trading_day, market_status
 from stocklab.scheduler.service import read_heartbeat
 
+AT_RANGE = day_range(FIRST_STATUS_DAY, LAST_STATUS_DAY)
 router = APIRouter(prefix="/api", tags=["system"], responses=problems(400, 401, 422, 503))
 
 
@@ -39,13 +47,17 @@ def health(reader: Reader, settings: SettingsDep) -> Health:
 def status(
     settings: SettingsDep,
     at: Annotated[
-        str | None, Query(description="이 시각 기준 (ISO, 시간대 포함); 기본: 지금")
+        str | None,
+        Query(
+            description=f"이 시각 기준 (RFC 3339, 시간대 포함; {AT_RANGE}); 기본: 지금",
+            json_schema_extra={
+                "anyOf": [{"type": "string", "format": "date-time", "pattern": STATUS_PATTERN}]
+            },
+        ),
     ] = None,
 ) -> MarketStatusOut:
-    from stocklab.api.deps import when
-
-    moment = when("at", at) if at else settings.now()
-    if moment is not None and not hasattr(moment, "hour"):
+    moment = when("at", at, FIRST_STATUS_DAY, LAST_STATUS_DAY) if at is not None else settings.now()
+    if not isinstance(moment, datetime):
         raise BadParam("at", "날짜가 아니라 시각이 필요합니다 (예: 2024-01-02T09:30:00+09:00)")
     try:
         s = market_status(moment)  # type: ignore[arg-type]

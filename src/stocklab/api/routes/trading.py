@@ -7,10 +7,18 @@ from __future__ import annotations
 import secrets
 import threading
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StrictBool,
+    Tag,
+    model_validator,
+)
 
 from stocklab.api.deps import Code, Reader, SettingsDep
 from stocklab.api.errors import BadParam, Refused
@@ -91,24 +99,48 @@ class PositionOut(BaseModel):
 CLIENT_ID = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
 
 
-class OrderIn(BaseModel):
-    """An order ticket. `client_id` (or the `Idempotency-Key` header) is the caller's key,
-    chosen before the first try: a retry with it answers the first order, never a second."""
-
+class _Ticket(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    code: str = Field(pattern=r"^[0-9A-Z]{6}$")
+    code: str = Field(pattern=r"^[0-9A-Z]{6}$", description="KRX 단축코드")
     side: Side
     qty: int = Field(ge=1, le=10_000_000)
-    order_type: OrderType = OrderType.LIMIT
-    price: int | None = Field(default=None, ge=1, le=100_000_000)
     client_id: str | None = Field(default=None, pattern=CLIENT_ID)
 
 
+class LimitOrderIn(_Ticket):
+    """지정가: `price` is required (the default kind when `order_type` is left out)."""
+
+    order_type: Literal[OrderType.LIMIT] = OrderType.LIMIT
+    price: int = Field(ge=1, le=100_000_000, description="지정가 (원)")
+
+
+class MarketOrderIn(_Ticket):
+    """시장가: no price."""
+
+    order_type: Literal[OrderType.MARKET]
+
+
+def _order_kind(value: Any) -> str:
+    kind = value.get("order_type", "limit") if isinstance(value, dict) else None
+    kind = getattr(value, "order_type", kind)
+    return "market" if kind == OrderType.MARKET else "limit"
+
+
+OrderIn = Annotated[
+    Annotated[LimitOrderIn, Tag("limit")] | Annotated[MarketOrderIn, Tag("market")],
+    Discriminator(_order_kind),
+]
+"""An order ticket. `client_id` (or the `Idempotency-Key` header) is the caller's key,
+chosen before the first try: a retry with it answers the first order, never a second."""
+
+
 class KillIn(BaseModel):
+    """Booleans are JSON booleans: "off", 0 or "yes" would switch the wrong way."""
+
     model_config = ConfigDict(extra="forbid")
-    on: bool = True
-    cancel_open: bool = True
+    on: StrictBool = True
+    cancel_open: StrictBool = True
 
 
 class KillOut(BaseModel):
@@ -187,6 +219,7 @@ def orders(
 
 @read_router.get(
     "/orders/{client_id}",
+    operation_id="get_order",
     response_model=Order,
     summary="주문 하나 (정정된 주문은 replaces로 원주문을 가리킵니다)",
 )
@@ -277,18 +310,32 @@ def kill_state(settings: SettingsDep) -> KillOut:
     return KillOut(killed=risk.is_killed(settings.home))
 
 
+_BY_ID = {"client_id": "$response.body#/client_id"}
+ORDER_LINKS = {
+    "GetOrder": {"operationId": "get_order", "parameters": _BY_ID},
+    "ModifyOrder": {"operationId": "modify_order", "parameters": _BY_ID},
+    "CancelOrder": {"operationId": "cancel_order", "parameters": _BY_ID},
+}
+"""What a client can do next with the order it placed (the stateful fuzzer follows these)."""
+
+
 @write_router.post(
     "/orders",
     response_model=Order,
     status_code=status.HTTP_201_CREATED,
     summary="주문 (토큰 필요; 같은 키로 다시 보내면 처음 주문을 답합니다)",
-    responses=problems(409),
+    responses={**problems(409), 201: {"description": "받은 주문", "links": ORDER_LINKS}},
 )
 def place(
     body: OrderIn,
     request: Request,
     response: Response,
-    idempotency_key: Annotated[str | None, Header(pattern=CLIENT_ID)] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            pattern=CLIENT_ID, description="주문 키 (본문의 client_id와 둘 중 하나만, 또는 같은 값)"
+        ),
+    ] = None,
 ) -> Order:
     m = manager(request)
     if body.client_id and idempotency_key and body.client_id != idempotency_key:
@@ -303,7 +350,7 @@ def place(
             side=body.side,
             qty=body.qty,
             order_type=body.order_type,
-            price=body.price if body.order_type is OrderType.LIMIT else None,
+            price=body.price if isinstance(body, LimitOrderIn) else None,
         )
     except ValueError as exc:
         raise BadParam("body", str(exc)) from None
@@ -313,31 +360,35 @@ def place(
     except ClientIdReused as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
     if order.status is OrderStatus.REJECTED:
-        unsent = 503 if order.rule == UNSENT else 400
-        raise Refused(order.rule or "broker", order.reason or "주문이 거절되었습니다", unsent)
+        raise _refused(order, "주문이 거절되었습니다")
     if retry:
         response.status_code = status.HTTP_200_OK
     return order
 
 
 class ModifyIn(BaseModel):
-    """A 정정: the new price and/or a smaller quantity (the rest is cancelled)."""
+    """A 정정: the new price and/or a smaller quantity (the rest is cancelled); at least one."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
 
-    price: int | None = Field(default=None, ge=1, le=100_000_000)
-    qty: int | None = Field(default=None, ge=1, le=10_000_000)
+    price: int = Field(default=None, ge=1, le=100_000_000)  # type: ignore[assignment]
+    qty: int = Field(default=None, ge=1, le=10_000_000)  # type: ignore[assignment]
+
+    @model_validator(mode="after")
+    def _something(self) -> ModifyIn:
+        if self.price is None and self.qty is None:
+            raise ValueError("price나 qty 중 하나는 주세요")
+        return self
 
 
 @write_router.patch(
     "/orders/{client_id}",
+    operation_id="modify_order",
     response_model=Order,
     summary="주문 정정 (토큰 필요): 새 주문을 답합니다 (replaces가 원주문)",
     responses=problems(409),
 )
 def modify(client_id: str, body: ModifyIn, request: Request) -> Order:
-    if body.price is None and body.qty is None:
-        raise BadParam("body", "price나 qty 중 하나는 주세요")
     m = manager(request)
     order = m.store.get_order(client_id)
     if order is None or order.account_id != m.account_id:
@@ -349,23 +400,37 @@ def modify(client_id: str, body: ModifyIn, request: Request) -> Order:
         )
     try:
         new = m.modify(client_id, price=body.price, qty=body.qty)
-    except ValueError as exc:
-        raise BadParam("body", str(exc)) from None
+    except ValueError as exc:  # beyond what is still open, off the tick grid: the order's state
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
     if new.status is OrderStatus.REJECTED:
-        unsent = 503 if new.rule == UNSENT else 400
-        raise Refused(new.rule or "broker", new.reason or "정정이 거절되었습니다", unsent)
+        raise _refused(new, "정정이 거절되었습니다")
     return new
 
 
-@write_router.delete("/orders/{client_id}", response_model=Order, summary="주문 취소 (토큰 필요)")
+def _refused(order: Order, fallback: str) -> Refused:
+    """A well-formed order the market, the account or a rule refused as things stand:
+    409 (the state conflicts, not the request), 404 for a code nobody lists, 503 when the
+    broker could not be reached (the order never left)."""
+    rule = order.rule or "broker"
+    status_ = 503 if rule == UNSENT else 404 if rule == "code" else 409
+    return Refused(rule, order.reason or fallback, status_)
+
+
+@write_router.delete(
+    "/orders/{client_id}",
+    operation_id="cancel_order",
+    response_model=Order,
+    summary="주문 취소 (토큰 필요)",
+    responses=problems(409),
+)
 def cancel(client_id: str, request: Request) -> Order:
     m = manager(request)
     if m.store.get_order(client_id) is None:
         raise NotFound(f"주문 {client_id}{josa(client_id, '이', '가')} 없습니다")
     try:
         return m.cancel(client_id)
-    except ValueError as exc:
-        raise BadParam("client_id", str(exc)) from None
+    except ValueError as exc:  # already done: the order's state, not the request, is at odds
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
 
 
 @write_router.post("/kill", response_model=KillOut, summary="긴급 정지 켜기·끄기 (토큰 필요)")
