@@ -90,9 +90,11 @@ def up(
 ) -> None:
     """시스템 시작: 스케줄러, API 서버, 웹 화면 (start everything; Ctrl-C stops it)."""
     from stocklab.api import create_app, server_config
+    from stocklab.api.auth import ensure_token
     from stocklab.scheduler.service import Scheduler
 
     settings = common.settings()
+    ensure_token(settings)  # a weak or unreadable token stops here, before the store opens
     host = host or settings.api_host
     port = port or settings.api_port
     _port_free(host, port)
