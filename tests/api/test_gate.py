@@ -6,13 +6,15 @@ from __future__ import annotations
 import select
 import socket
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
+from stocklab.api.gate import RefusalAudit
 from stocklab.config import Settings, load_settings
-from stocklab.model import AuditEntry
+from stocklab.model import KST, AuditEntry
 from stocklab.store.sqlite import SqliteStore
 from tests.api.conftest import SIM_NOW, Api, serve
 
@@ -182,3 +184,35 @@ def test_reads_need_the_token_before_anything_when_configured(home: Path) -> Non
         assert refused.status_code == 401
         assert api.client.get("/api/codes", headers=api.auth()).status_code == 200
         assert api.client.get("/api/openapi.json").status_code == 200  # the document is public
+
+
+def test_refusals_are_summarised_per_client_per_minute_by_the_injected_clock(
+    tmp_path: Path,
+) -> None:
+    store = SqliteStore(tmp_path / "audit.db")
+    now = [datetime(2024, 11, 15, 16, 0, 5, tzinfo=KST)]
+    log = RefusalAudit(store, lambda: now[0])
+    try:
+        for _ in range(40):
+            log.record("POST", "/api/kill" + "x" * 5_000, "missing", "10.0.0.1")
+        log.record("POST", "/api/kill", "wrong", "10.0.0.2")
+        rows = store.list_audit(operation="auth_failed")
+        assert len(rows) == 6  # five of the first client, one of the second
+        assert all(len(r.detail["path"]) <= 200 for r in rows)
+        now[0] += timedelta(minutes=1)  # the next minute: the last one's summary is written
+        log.record("POST", "/api/kill", "missing", "10.0.0.1")
+        summaries = [r.detail for r in store.list_audit(operation="auth_failed")]
+        summaries = [d for d in summaries if d.get("summary")]
+        assert summaries == [
+            {
+                "summary": True,
+                "client": "10.0.0.1",
+                "minute": "2024-11-15T16:00:00+09:00",
+                "count": 40,
+                "not_listed": 35,
+                "reasons": {"missing": 40},
+            }
+        ]
+        assert len(store.list_audit(operation="auth_failed")) == 8
+    finally:
+        store.close()
