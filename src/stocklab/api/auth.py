@@ -27,8 +27,9 @@ TOKEN_FILE = "api-token"
 MIN_LENGTH = 16
 MIN_DISTINCT = 5
 MIN_BITS = 20
-"""The pattern estimate's floor (see `_pattern_bits`). Random hex of 16 characters never
-scored under 27 in 200,000 draws; `passwordpassword`, `1234567890123456` score under 5."""
+"""The pattern estimate's floor (see `_pattern_bits`). In 100,000 random draws of 16
+characters, hex scored 24.5 at the lowest (none refused), letters and digits 36.6;
+`passwordpassword`, `1234567890123456` and `Password1234567!` score under 5."""
 MAKE_ONE = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
 _WEAK = {"changeme", "change-me", "default", "secret", "password", "token", "stocklab", "admin"}
 _WORDS_IN_TOKENS = (

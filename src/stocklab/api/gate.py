@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from stocklab.api import errors
 from stocklab.api.auth import _WORDS
 from stocklab.api.schemas import problems
+from stocklab.store import Store
 
 log = logging.getLogger("stocklab.api")
 
@@ -73,7 +74,7 @@ class RefusalAudit:
     per minute (by the app's clock), then one summary row with the count when the minute
     is over (or at shutdown). 500 refusals in a minute are a handful of small rows."""
 
-    def __init__(self, store: Any, clock: Callable[[], datetime]) -> None:
+    def __init__(self, store: Store, clock: Callable[[], datetime]) -> None:
         self._store = store
         self._clock = clock
         self._buckets: dict[str, _Bucket] = {}
