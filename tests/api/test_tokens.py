@@ -121,6 +121,14 @@ def test_a_weak_token_file_is_refused_and_named(tmp_path: Path) -> None:
         ensure_token(settings)
 
 
+def test_a_token_path_that_is_a_directory_is_one_line(tmp_path: Path) -> None:
+    settings = load_settings(home=tmp_path / "home")
+    token_path(settings).mkdir(parents=True)
+    with pytest.raises(ConfigError, match="일반 파일이 아닙니다") as refused:
+        ensure_token(settings)
+    assert "\n" not in str(refused.value)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

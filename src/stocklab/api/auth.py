@@ -58,6 +58,10 @@ def ensure_token(settings: Settings) -> str:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as f:
                 f.write(secrets.token_urlsafe(32) + "\n")
+        if not path.is_file():
+            raise ConfigError(
+                f"설정 오류: API 토큰 파일({path})이 일반 파일이 아닙니다 — 지우면 새로 만듭니다"
+            )
         _owner_only(path)
         try:
             token = path.read_text(encoding="utf-8").strip()
@@ -65,7 +69,7 @@ def ensure_token(settings: Settings) -> str:
             token = "\udcff"  # reported below as not UTF-8
         except OSError as exc:
             raise ConfigError(
-                f"설정 오류: API 토큰 파일 {path}를 읽을 수 없습니다 ({exc.strerror}) — "
+                f"설정 오류: API 토큰 파일({path})을 읽을 수 없습니다 ({exc.strerror}) — "
                 "파일을 지우면 새로 만듭니다"
             ) from None
         where = str(path)
@@ -83,11 +87,11 @@ def _owner_only(path: Path) -> None:
         path.chmod(0o600)
     except OSError as exc:
         raise ConfigError(
-            f"설정 오류: API 토큰 파일 {path}를 다른 사용자도 읽을 수 있고({mode:04o}) 권한을 "
+            f"설정 오류: API 토큰 파일({path})을 다른 사용자도 읽을 수 있고({mode:04o}) 권한을 "
             f"바꿀 수 없습니다 ({exc.strerror}) — chmod 600 {path} 후 다시 시작하세요"
         ) from None
     log.warning(
-        "API 토큰 파일 %s를 다른 사용자도 읽을 수 있어(%04o) 0600으로 바꿨습니다 — "
+        "API 토큰 파일(%s)을 다른 사용자도 읽을 수 있어(%04o) 0600으로 바꿨습니다 — "
         "누가 읽었을 수 있다면 파일을 지우고 다시 시작해 새 토큰을 만드세요",
         path,
         mode,
