@@ -103,9 +103,14 @@ def check_token(token: str, where: str = "STOCKLAB_API_TOKEN") -> None:
     says why and how to make a good one (the token itself is never shown)."""
     reason = _weakness(token)
     if reason is not None:
+        fix = (
+            "STOCKLAB_API_TOKEN에 넣거나, 지우면 토큰 파일을 새로 만듭니다"
+            if where == "STOCKLAB_API_TOKEN"
+            else "파일에 넣거나, 파일을 지우면 새로 만듭니다"
+        )
         raise ConfigError(
             f"설정 오류: API 토큰({where})을 쓸 수 없습니다: {reason} — 좋은 토큰 만들기: "
-            f"{MAKE_ONE} (또는 {TOKEN_FILE} 파일을 지우면 새로 만듭니다)"
+            f"{MAKE_ONE} ({fix})"
         )
 
 
