@@ -83,7 +83,7 @@ def test_a_half_written_toml_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_passwords_never_shown() -> None:
-    assert redact_url("mongodb://me:s3cret@h:27017/db") == "mongodb://me:***@h:27017/db"
+    assert redact_url("mongodb://me:s3cret@h:27017/db") == "mongodb://***@h:27017/db"
     assert redact_url("sqlite:///x.db") == "sqlite:///x.db"
 
 
@@ -120,7 +120,7 @@ def test_cli_help_lists_every_subcommand() -> None:
         assert command.help or command.short_help, f"{name} has no help line"
     config = run_cli("config", STOCKLAB_STORE="mongodb://me:pw@db.local/stocklab")
     assert config.returncode == 0
-    assert "mongodb://me:***@db.local/stocklab" in config.stdout
+    assert "mongodb://***@db.local/stocklab" in config.stdout
 
 
 def test_settings_travel_to_a_child_process_intact(

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -56,13 +56,31 @@ def parse_store_url(url: str) -> tuple[str, str]:
     raise ValueError("지원하지 않는 저장소 URL")
 
 
+_SECRET_PARAM = re.compile(r"pass|secret|key|token|credential|authmechanismproperties", re.I)
+"""Query parameters whose value is (or may hold) a credential: tlsCertificateKeyFilePassword,
+authMechanismProperties (AWS_SESSION_TOKEN:…), and any name that says password/secret/key."""
+
+
 def redact_url(url: str) -> str:
-    """The URL with any password replaced, safe for logs and screens."""
-    parts = urlsplit(url)
-    if parts.password is None:
+    """The URL with every credential replaced by `***`, safe for logs, screens and answers:
+    the whole user:password part and the value of every secret-looking query parameter.
+    Works on text alone, so a malformed URL is redacted too, never an error."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower() == "sqlite":  # a file path holds no credentials
         return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return urlunsplit(parts._replace(netloc=netloc))
+    query_at = rest.find("?")
+    head, query = (rest, "") if query_at < 0 else (rest[:query_at], rest[query_at + 1 :])
+    at = head.rfind("@")  # the last one: a password may hold an unescaped '@' or '/'
+    if at >= 0:
+        head = "***@" + head[at + 1 :]
+    if not query:
+        return f"{scheme}://{head}" + ("?" if query_at >= 0 else "")
+    parts = re.split(r"([&;])", query)
+    for i in range(0, len(parts), 2):
+        name, eq, _ = parts[i].partition("=")
+        if eq and _SECRET_PARAM.search(unquote(name)):
+            parts[i] = f"{name}=***"
+    return f"{scheme}://{head}?" + "".join(parts)
 
 
 class Settings(BaseSettings):

@@ -16,7 +16,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from stocklab import __version__
-from stocklab.api import errors
+from stocklab.api import errors, gate
 from stocklab.api.auth import ensure_token, require_token
 from stocklab.api.routes import backtests, codes, jobs, system, trading
 from stocklab.config import Settings
@@ -102,6 +102,7 @@ def create_app(
     app.state.scheduler = scheduler
     app.state.launch = _launcher(app, settings)
     errors.install(app)
+    gate.install(app)  # the token and body size, before any body is read
     app.add_middleware(GZipMiddleware, minimum_size=2_000)  # the code list and long series
     if settings.api_cors_origins:
         app.add_middleware(

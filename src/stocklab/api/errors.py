@@ -28,6 +28,7 @@ _TITLES = {
     401: "Unauthorized",
     404: "Not Found",
     409: "Conflict",
+    413: "Content Too Large",
     422: "Unprocessable Content",
     500: "Internal Server Error",
     503: "Service Unavailable",

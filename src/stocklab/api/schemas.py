@@ -25,6 +25,7 @@ class Problem(BaseModel):
         default=None, description="the source's error kind (SourceUnavailable, AuthError…)"
     )
     hint: str | None = Field(default=None, description="what to do about the source's error")
+    limit: int | None = Field(default=None, description="for a 413: the route's body limit (bytes)")
 
 
 def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -34,6 +35,7 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
         401: "토큰이 없거나 틀림",
         404: "없는 종목·주소",
         409: "같은 키가 다른 주문에 쓰였거나, 이미 끝난 주문",
+        413: "요청 본문이 이 주소의 한도보다 큼 (limit가 한도, 바이트)",
         422: "형식이 맞지 않는 인자",
         503: "저장소, 시세 출처 또는 브로커에 닿을 수 없음 (source·hint가 알려 줌)",
     }

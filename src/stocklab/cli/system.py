@@ -90,10 +90,12 @@ def up(
 ) -> None:
     """시스템 시작: 스케줄러, API 서버, 웹 화면 (start everything; Ctrl-C stops it)."""
     from stocklab.api import create_app, server_config
+    from stocklab.api.auth import ensure_token
     from stocklab.scheduler.service import Scheduler
 
     settings = common.settings()
     common.check_strategies(settings)
+    ensure_token(settings)  # a weak or unreadable token stops here, before the store opens
     host = host or settings.api_host
     port = common.check_port(port if port is not None else settings.api_port)
     _port_free(host, port)
