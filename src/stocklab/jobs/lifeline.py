@@ -94,6 +94,7 @@ class Lifeline:
     timeout: float | None
     started: float = 0.0
     cause: Stopped | None = None
+    raised: bool = False
 
     def orphaned(self) -> bool:
         return self.parent is not None and os.getppid() != self.parent
@@ -125,7 +126,13 @@ def overdue(timeout: float) -> Stopped:
     )
 
 
-def ask_parent_death_signal(sig: int = signal.SIGTERM) -> bool:
+PARENT_DIED = signal.SIGHUP
+"""The signal Linux sends when the parent dies: one of its own, so that it is told apart
+from a SIGTERM even while the dying parent still shows as this process's parent (the
+kernel sends it when the thread that started the child exits, maybe before the rest)."""
+
+
+def ask_parent_death_signal(sig: int = PARENT_DIED) -> bool:
     """Ask Linux to send `sig` to this process when its parent thread ends; False where
     that is not available (the watchdog still notices, a little later)."""
     if not sys.platform.startswith("linux"):
@@ -146,18 +153,26 @@ def hold(
     C code), `on_stuck` records the reason and the process exits hard."""
     line = Lifeline(parent=parent, timeout=timeout, started=time.monotonic())
 
-    def on_signal(signum: int, _frame: object) -> None:
-        raise line.why(signum)
+    def stop(stopped: Stopped) -> None:
+        # Once only: a second signal must not cut short the job's ending of its record.
+        if line.raised:
+            return
+        line.raised = True
+        line.cause = line.cause or stopped
+        raise line.cause
 
-    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGTERM, lambda signum, _frame: stop(line.why(signum)))
     if parent is not None:
+        signal.signal(PARENT_DIED, lambda _signum, _frame: stop(orphaned(parent)))
         ask_parent_death_signal()
         if line.orphaned():  # the parent died before the request above
-            raise orphaned(parent)
+            stop(orphaned(parent))
 
     def watch() -> None:
-        while True:
+        while not line.raised:
             time.sleep(WATCH_SECONDS)
+            if line.raised:
+                break
             if line.orphaned():
                 line.cause = orphaned(parent)
             elif line.overdue() and timeout is not None:
@@ -166,11 +181,12 @@ def hold(
                 continue
             log.warning("%s", line.cause.reason)
             os.kill(os.getpid(), signal.SIGTERM)
-            time.sleep(GRACE_SECONDS)
-            if on_stuck is not None:
-                with contextlib.suppress(Exception):
-                    on_stuck(line.cause)
-            os._exit(128 + signal.SIGTERM)
+            break
+        time.sleep(GRACE_SECONDS)  # the job ends its record and exits, or is stuck
+        if on_stuck is not None and line.cause is not None:
+            with contextlib.suppress(Exception):
+                on_stuck(line.cause)
+        os._exit(128 + signal.SIGTERM)
 
     threading.Thread(target=watch, name="lifeline", daemon=True).start()
     return line
