@@ -75,7 +75,12 @@ def test_a_start_interrupts_runs_whose_process_is_gone(
 
     with sleeper() as live, sleeper(own_session=True) as orphan:
         running("dead-pid", pid=dead, launcher_pid=dead_server)
-        running("reused-pid", pid=live.pid, pid_stamp="another-boot:12345")
+        # the pid is live.pid's now, but the run's process started at another time
+        host_boot, _ticks = (process_stamp(live.pid) or "").rsplit(":", 1)
+        running("reused-pid", pid=live.pid, pid_stamp=f"{host_boot}:1")
+        # a run of another machine sharing the store: not this machine's to judge
+        running("another-machine", pid=dead, pid_stamp="elsewhere.example:b00t:1",
+                launcher_pid=dead_server, launcher_stamp="elsewhere.example:b00t:0")  # fmt: skip
         running("queued-by-a-gone-server", launcher_pid=dead_server)
         running("queued-before-this-version")  # no pid, no launcher: today's 16 records
         running("orphan", pid=orphan.pid, pid_stamp=process_stamp(orphan.pid),
@@ -108,4 +113,5 @@ def test_a_start_interrupts_runs_whose_process_is_gone(
         assert orphan.wait(timeout=10) is not None
         assert live.poll() is None  # the process that now has the reused pid is not touched
         assert runs["still-alive"].status is JobStatus.RUNNING
+        assert runs["another-machine"].status is JobStatus.RUNNING
         assert runs["queued-by-a-live-server"].status is JobStatus.RUNNING

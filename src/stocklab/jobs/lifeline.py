@@ -16,6 +16,7 @@ import ctypes.util
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -43,8 +44,8 @@ def _boot_id() -> str:
 
 
 def process_stamp(pid: int) -> str | None:
-    """The start stamp of process `pid` ("boot id:start ticks"), None where the system
-    does not tell (not Linux) or the process does not exist."""
+    """The start stamp of process `pid` ("host:boot id:start ticks"), None where the
+    system does not tell (not Linux) or the process does not exist."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
@@ -53,7 +54,14 @@ def process_stamp(pid: int) -> str | None:
     fields = stat[stat.rfind(")") + 2 :].split()
     if len(fields) < 20:
         return None
-    return f"{_boot_id()}:{fields[19]}"  # field 22, starttime, counted from field 3
+    # field 22, starttime, counted from field 3
+    return f"{socket.gethostname()}:{_boot_id()}:{fields[19]}"
+
+
+def elsewhere(stamp: str | None) -> bool:
+    """Whether `stamp` names a process on another machine (a MongoDB store may be shared):
+    its pid means nothing here, so this machine must not judge it."""
+    return stamp is not None and stamp.split(":", 1)[0] != socket.gethostname()
 
 
 def process_alive(pid: int, stamp: str | None) -> bool:
@@ -126,7 +134,7 @@ def overdue(timeout: float) -> Stopped:
     )
 
 
-PARENT_DIED = signal.SIGHUP
+PARENT_DIED = getattr(signal, "SIGHUP", signal.SIGTERM)
 """The signal Linux sends when the parent dies: one of its own, so that it is told apart
 from a SIGTERM even while the dying parent still shows as this process's parent (the
 kernel sends it when the thread that started the child exits, maybe before the rest)."""

@@ -25,7 +25,13 @@ from stocklab.agent.base import SourceError
 from stocklab.config import Settings
 from stocklab.jobs.collect import CollectError
 from stocklab.jobs.context import JobContext
-from stocklab.jobs.lifeline import GRACE_SECONDS, Stopped, process_alive, process_stamp
+from stocklab.jobs.lifeline import (
+    GRACE_SECONDS,
+    Stopped,
+    elsewhere,
+    process_alive,
+    process_stamp,
+)
 from stocklab.jobs.progress import Progress
 from stocklab.jobs.registry import call, get_job
 from stocklab.model import KST, JobRun, JobStatus, now_kst
@@ -93,6 +99,8 @@ def reap_stale_runs(store: Store) -> int:
     reaped = 0
     me, my_stamp = os.getpid(), process_stamp(os.getpid())
     for run in store.list_job_runs(status=JobStatus.RUNNING, limit=1000):
+        if elsewhere(run.pid_stamp) or elsewhere(run.launcher_stamp):
+            continue  # another machine's run: its pids mean nothing here
         if run.pid is not None:
             if run.pid == me and run.pid_stamp in (None, my_stamp):
                 continue
