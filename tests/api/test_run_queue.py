@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -32,11 +33,26 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     return load_settings(home=tmp_path / "home", sim_now=SIM_NOW)
 
 
+def _stop_jobs(settings: Settings) -> None:
+    store = open_store(settings.store_url)
+
+    def stopped() -> bool:
+        running = store.list_job_runs(status=JobStatus.RUNNING, limit=100)
+        for run in running:
+            if run.pid is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(run.pid, signal.SIGTERM)
+        return not running
+
+    poll(stopped, timeout=30, every=0.5)
+
+
 @pytest.fixture(params=["scheduler", "thread"])
 def api(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Api]:
     """The API as `stocklab up` runs it (with the scheduler), and on its own."""
     if request.param == "thread":
         yield from serve(settings)
+        _stop_jobs(settings)  # no scheduler here to stop them
         return
     scheduler = Scheduler(settings)
     scheduler.start()

@@ -84,12 +84,12 @@ def one_run(run_id: str, reader: Reader) -> JobRunOut:
 )
 def run_now(name: str, request: Request) -> RunAccepted:
     """Everything that can refuse the run is checked before its record is written."""
+    launch: Launcher = request.app.state.launch
+    schedules = launch.schedules()  # loads the user's job modules too
     try:
         get_job(name)
     except ValueError as exc:
         raise BadParam("name", str(exc)) from None
-    launch: Launcher = request.app.state.launch
-    schedules = launch.schedules()
     if name not in schedules:
         hint = " 백테스트는 POST /api/backtests로 시작합니다." if name == "backtest" else ""
         raise BadParam(
