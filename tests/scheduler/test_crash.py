@@ -17,7 +17,7 @@ from tests.support.scheduling import QUIET, poll, running_scheduler, stocklab
 
 DIED = "작업 프로세스가 비정상 종료했습니다"
 REAPED = "끝나 있었습니다"  # another job's start may find the dead run first
-STOPPED = ("stocklab이 종료되어", "신호 SIGTERM를 받아 중단했습니다")  # in flight at shutdown
+STOPPED = ("stocklab이 종료되어", "SIGTERM 신호를 받아 중단했습니다")  # in flight at shutdown
 
 
 def test_jobs_that_die_are_recorded_failed_and_the_scheduler_goes_on(

@@ -69,7 +69,8 @@ class Launcher:
 
     def __call__(self, name: str, args: dict[str, Any] | None = None) -> str:
         """Record and start one run of `name`; returns its run id. Raises ValueError for a
-        job that cannot run now, QueueFull when the queue is full — before any record."""
+        job that cannot run now, QueueFull when the queue is full, 503 while shutting down —
+        all before any record."""
         scheduler: Scheduler | None = self.app.state.scheduler
         if args is None:
             schedule = self.schedules().get(name)
@@ -78,6 +79,8 @@ class Launcher:
             run_args, timeout = schedule.args, float(schedule.timeout)
         else:
             run_args, timeout = args, float(BACKTEST_TIMEOUT)
+        if scheduler is not None and scheduler.children.closing:
+            raise HTTPException(503, detail="stocklab이 종료하는 중이라 작업을 시작하지 않습니다")
         limit = self.settings.job_queue_limit
         with self._lock:
             if self._in_queue() >= limit:

@@ -118,7 +118,7 @@ class Lifeline:
         if self.orphaned():
             return orphaned(self.parent)
         name = signal.Signals(signum).name
-        return Stopped(JobStatus.INTERRUPTED, f"신호 {name}를 받아 중단했습니다")
+        return Stopped(JobStatus.INTERRUPTED, f"{name} 신호를 받아 중단했습니다")
 
 
 def orphaned(parent: int | None) -> Stopped:
