@@ -86,6 +86,8 @@ def test_a_start_interrupts_runs_whose_process_is_gone(
         running("orphan", pid=orphan.pid, pid_stamp=process_stamp(orphan.pid),
                 launcher_pid=dead_server)  # fmt: skip
         running("still-alive", pid=live.pid, pid_stamp=process_stamp(live.pid))
+        # its job process just ended, and its live starter is about to end the record
+        running("ending", pid=dead, launcher_pid=live.pid, launcher_stamp=process_stamp(live.pid))
         running("queued-by-a-live-server", launcher_pid=live.pid,
                 launcher_stamp=process_stamp(live.pid))  # fmt: skip
 
@@ -114,4 +116,5 @@ def test_a_start_interrupts_runs_whose_process_is_gone(
         assert live.poll() is None  # the process that now has the reused pid is not touched
         assert runs["still-alive"].status is JobStatus.RUNNING
         assert runs["another-machine"].status is JobStatus.RUNNING
+        assert runs["ending"].status is JobStatus.RUNNING
         assert runs["queued-by-a-live-server"].status is JobStatus.RUNNING

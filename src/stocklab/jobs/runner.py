@@ -92,39 +92,35 @@ def _stop_orphan(store: Store, run: JobRun) -> None:
 def reap_stale_runs(store: Store) -> int:
     """End the 'running' records no live process stands behind; returns how many.
 
-    A run whose process is gone, or whose pid now names another process, ends
-    `interrupted`; so does one queued by a server that is gone before it started. A job
-    process still alive whose starter is gone is stopped first: it must not outlive it.
+    A run whose starter (server, scheduler, CLI) still lives is its starter's to end. Of
+    the others, one whose process is gone, or whose pid now names another process, ends
+    `interrupted`; so does one its starter queued and never started. A job process still
+    alive whose starter is gone is stopped first: it must not outlive it.
     """
     reaped = 0
     me, my_stamp = os.getpid(), process_stamp(os.getpid())
     for run in store.list_job_runs(status=JobStatus.RUNNING, limit=1000):
         if elsewhere(run.pid_stamp) or elsewhere(run.launcher_stamp):
             continue  # another machine's run: its pids mean nothing here
-        if run.pid is not None:
-            if run.pid == me and run.pid_stamp in (None, my_stamp):
-                continue
-            if not process_alive(run.pid, None):
-                why = f"프로세스 {run.pid}가 끝나 있었습니다 (강제 종료 또는 재시작 추정)"
-            elif not process_alive(run.pid, run.pid_stamp):
-                why = (
-                    f"프로세스 {run.pid}가 끝나 있었습니다 "
-                    "(그 번호는 이제 다른 프로세스의 것입니다; 강제 종료 또는 재시작 추정)"
-                )
-            elif (
-                run.launcher_pid is not None
-                and run.pid_stamp is not None
-                and not process_alive(run.launcher_pid, run.launcher_stamp)
-            ):
-                _stop_orphan(store, run)
-                reaped += 1
-                continue
-            else:
-                continue
-        elif run.launcher_pid is None or not process_alive(run.launcher_pid, run.launcher_stamp):
-            why = "시작하기 전에 그 작업을 받은 stocklab이 멈춰 실행되지 않았습니다"
-        else:
+        if run.launcher_pid is not None and process_alive(run.launcher_pid, run.launcher_stamp):
             continue
+        if run.pid is None:
+            why = "시작하기 전에 그 작업을 받은 stocklab이 멈춰 실행되지 않았습니다"
+        elif run.pid == me and run.pid_stamp in (None, my_stamp):
+            continue
+        elif not process_alive(run.pid, None):
+            why = f"프로세스 {run.pid}가 끝나 있었습니다 (강제 종료 또는 재시작 추정)"
+        elif not process_alive(run.pid, run.pid_stamp):
+            why = (
+                f"프로세스 {run.pid}가 끝나 있었습니다 "
+                "(그 번호는 이제 다른 프로세스의 것입니다; 강제 종료 또는 재시작 추정)"
+            )
+        elif run.launcher_pid is not None and run.pid_stamp is not None:
+            _stop_orphan(store, run)
+            reaped += 1
+            continue
+        else:
+            continue  # its own process, alive
         _interrupt(store, run, why, JobStatus.INTERRUPTED)
         reaped += 1
     return reaped
