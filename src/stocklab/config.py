@@ -143,6 +143,9 @@ class Settings(BaseSettings):
     job_modules: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="추가 작업을 등록하는 모듈"
     )
+    job_queue_limit: int = Field(
+        default=8, ge=1, le=1_000, description="API로 시작해 대기·실행 중인 작업의 최대 수"
+    )
     sim_now: datetime | None = Field(
         default=None, description="고정 시각 (시연·테스트용); 비우면 실제 시각"
     )
@@ -279,6 +282,7 @@ _ALLOWED: dict[str, str] = {
     "api_auth_reads": "true 또는 false",
     "api_cors_origins": "쉼표로 나눈 origin (예: http://localhost:5173)",
     "job_modules": "쉼표로 나눈 파이썬 모듈 이름",
+    "job_queue_limit": "1 이상 1,000 이하의 정수",
 }
 
 

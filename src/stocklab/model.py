@@ -379,6 +379,9 @@ class JobStatus(StrEnum):
     FAILED = "failed"
     TIMED_OUT = "timed_out"
     SKIPPED = "skipped"
+    INTERRUPTED = "interrupted"
+    """Stopped from outside before it could end: shutdown, its parent's death, a restart
+    that found its process gone."""
 
 
 class JobRun(Record):
@@ -391,6 +394,13 @@ class JobRun(Record):
     started_at: AwareDatetime
     ended_at: AwareDatetime | None = None
     pid: int | None = None
+    pid_stamp: str | None = None
+    """The process's start stamp, so a restart never takes a reused pid for the run's."""
+    launcher_pid: int | None = None
+    launcher_stamp: str | None = None
+    """The process that started the run (server, scheduler, CLI); a run it queued and
+    never started ends when that process is gone."""
+    deadline: AwareDatetime | None = None
     rows: Count = 0
     counts: dict[str, int] = Field(default_factory=dict)
     """Rows written per kind, e.g. {"bars_1d": 2500, "instruments": 40}."""

@@ -18,6 +18,7 @@ from stocklab.api import create_app
 from stocklab.config import Settings, load_settings
 from stocklab.jobs.runner import run_job
 from stocklab.model import JobStatus
+from stocklab.scheduler.service import Scheduler
 
 SIM_NOW = "2024-11-15T16:00:00+09:00"
 
@@ -61,9 +62,11 @@ def served_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return home
 
 
-def serve(settings: Settings, web_dist: Path | None = None) -> Iterator[Api]:
+def serve(
+    settings: Settings, web_dist: Path | None = None, scheduler: Scheduler | None = None
+) -> Iterator[Api]:
     port = _free_port()
-    app = create_app(settings, web_dist=web_dist)
+    app = create_app(settings, web_dist=web_dist, scheduler=scheduler)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

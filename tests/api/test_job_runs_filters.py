@@ -3,6 +3,7 @@ what it should, and a bad value is a 4xx naming the parameter."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -49,6 +50,7 @@ def runs_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 started_at=started,
                 ended_at=started + timedelta(minutes=1) if done else None,
                 error="boom" if status is JobStatus.FAILED else None,
+                pid=None if done else os.getpid(),  # a live process: the server leaves it be
             )
         )
     store.close()

@@ -120,8 +120,9 @@ def test_runs_are_recorded_and_dead_ones_reaped(env: pytest.MonkeyPatch) -> None
     assert reap_stale_runs(store) == 1
     ghost = store.get_job_run("ghost")
     assert ghost is not None
-    assert ghost.status is JobStatus.FAILED
+    assert ghost.status is JobStatus.INTERRUPTED
     assert "강제 종료" in (ghost.error or "")
+    assert ghost.ended_at is not None
     runs = store.list_job_runs(job="collect_codes")
     assert [r.status for r in runs] == [JobStatus.SUCCEEDED]
     assert runs[0].ended_at is not None

@@ -413,6 +413,24 @@ def test_job_runs_history(store: Store) -> None:
     assert [r.run_id for r in store.list_job_runs(status=JobStatus.FAILED)] == ["r2"]
 
 
+def test_job_runs_keep_their_process_identity(store: Store) -> None:
+    """What a restart needs to tell a live run from a dead one comes back as saved."""
+    run = JobRun(
+        run_id="r3", job="collect_flows", status=JobStatus.RUNNING, trigger="api",
+        started_at=T0, pid=4242, pid_stamp="boot-1:987654", launcher_pid=77,
+        launcher_stamp="boot-1:12", deadline=T0 + timedelta(seconds=1800),
+    )  # fmt: skip
+    store.save_job_run(run)
+    assert store.get_job_run("r3") == run
+    cut = run.model_copy(
+        update={"status": JobStatus.INTERRUPTED, "ended_at": T0 + timedelta(seconds=5),
+                "error": "프로세스 4242가 끝나 있었습니다"}
+    )  # fmt: skip
+    store.save_job_run(cut)
+    assert store.list_job_runs(status=JobStatus.INTERRUPTED) == [cut]
+    assert store.list_job_runs(status=JobStatus.RUNNING) == []
+
+
 def test_backtest_results(store: Store) -> None:
     result = BacktestResult(
         backtest_id="bt1", strategy="sma_cross", params={"fast": 5, "slow": 20},

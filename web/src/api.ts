@@ -5,7 +5,7 @@ import { readToken } from "./token";
 
 export type Market = "KOSPI" | "KOSDAQ" | "KONEX";
 export type Timeframe = "1d" | "1m";
-export type JobStatus = "running" | "succeeded" | "failed" | "timed_out" | "skipped";
+export type JobStatus = "running" | "succeeded" | "failed" | "timed_out" | "skipped" | "interrupted";
 export type MarketPhase = "closed" | "pre_open" | "open" | "closing_auction" | "after_hours";
 export type FlowKind = "investor" | "credit" | "short";
 export type Side = "buy" | "sell";

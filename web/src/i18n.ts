@@ -43,6 +43,7 @@ const ko = {
   "status.failed": "실패",
   "status.timed_out": "시간 초과",
   "status.skipped": "건너뜀",
+  "status.interrupted": "중단됨",
 
   "trigger.schedule": "예약",
   "trigger.manual": "수동",
@@ -492,6 +493,7 @@ const en: Record<MessageKey, string> = {
   "status.failed": "Failed",
   "status.timed_out": "Timed out",
   "status.skipped": "Skipped",
+  "status.interrupted": "Interrupted",
 
   "trigger.schedule": "Schedule",
   "trigger.manual": "Manual",

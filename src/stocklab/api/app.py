@@ -3,9 +3,6 @@ and the built web client served at `/` so one port serves the whole product."""
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,10 +15,10 @@ from fastapi.staticfiles import StaticFiles
 from stocklab import __version__
 from stocklab.api import errors, gate
 from stocklab.api.auth import ensure_token, require_token
+from stocklab.api.launch import Launcher
 from stocklab.api.routes import backtests, codes, jobs, system, trading
 from stocklab.config import Settings
-from stocklab.jobs.runner import new_run_id
-from stocklab.model import JobRun, JobStatus, now_kst
+from stocklab.jobs.runner import reap_stale_runs
 from stocklab.store import open_store
 
 if TYPE_CHECKING:
@@ -32,47 +29,6 @@ PACKAGED_WEB = Path(__file__).resolve().parents[1] / "webclient"
 CHECKOUT_WEB = Path(__file__).resolve().parents[3] / "web" / "dist"
 """Where `npm run build` puts the web client in a source checkout."""
 WEB_DIST = PACKAGED_WEB if (PACKAGED_WEB / "index.html").is_file() else CHECKOUT_WEB
-
-
-def _launcher(app: FastAPI, settings: Settings) -> Callable[..., str]:
-    """How "run now" starts a job: through the scheduler when it lives here, else a thread
-    that runs it in a child process exactly as the scheduler would. A run with its own
-    arguments (a backtest) always takes the thread, since the scheduler runs a job with its
-    configured arguments; it is still one of the scheduler's children, stopped with it."""
-
-    def launch(name: str, args: dict[str, Any] | None = None) -> str:
-        scheduler: Scheduler | None = app.state.scheduler
-        run_id = new_run_id(name)
-        # The record exists before the 202 answer, so a client can follow it at once.
-        app.state.store.save_job_run(
-            JobRun(
-                run_id=run_id,
-                job=name,
-                status=JobStatus.RUNNING,
-                trigger="api",
-                started_at=now_kst(),
-                args=json.loads(json.dumps(args or {}, default=str)),
-            )
-        )
-        if scheduler is not None and args is None:
-            return scheduler.run_once(name, trigger="api", run_id=run_id)
-        from stocklab.scheduler.process import run_in_process
-
-        thread = threading.Thread(
-            target=run_in_process,
-            args=(settings, name, args),
-            kwargs={
-                "trigger": "api",
-                "run_id": run_id,
-                "timeout": 3600,
-                "children": scheduler.children if scheduler is not None else None,
-            },
-            daemon=True,
-        )
-        thread.start()
-        return run_id
-
-    return launch
 
 
 def create_app(
@@ -100,7 +56,8 @@ def create_app(
     app.state.reader = store.reader()
     app.state.token = token
     app.state.scheduler = scheduler
-    app.state.launch = _launcher(app, settings)
+    app.state.launch = Launcher(app, settings)
+    reap_stale_runs(store)  # runs a killed server left 'running' end 'interrupted'
     errors.install(app)
     gate.install(app)  # the token and body size, before any body is read
     app.add_middleware(GZipMiddleware, minimum_size=2_000)  # the code list and long series

@@ -14,9 +14,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from stocklab.cli import common
+from stocklab.jobs.lifeline import Stopped, hold
 from stocklab.jobs.registry import JOBS, coerce_args, get_job, load_job_modules
-from stocklab.jobs.runner import run_job
+from stocklab.jobs.runner import end_run, run_job
 from stocklab.model import JobRun, JobStatus
+from stocklab.store import open_store
 
 jobs_app = typer.Typer(help="작업: 목록, 지금 한 번 실행.", no_args_is_help=True)
 schedule_app = typer.Typer(help="일정: 목록과 다음 실행, 스케줄러 실행.", no_args_is_help=True)
@@ -30,6 +32,7 @@ def report(run: JobRun) -> None:
         JobStatus.SUCCEEDED: "[green]성공[/green]",
         JobStatus.SKIPPED: "[yellow]건너뜀[/yellow]",
         JobStatus.TIMED_OUT: "[red]시간 초과[/red]",
+        JobStatus.INTERRUPTED: "[yellow]중단됨[/yellow]",
     }
     mark = marks.get(run.status, "[red]실패[/red]")
     Console().print(f"{mark} {run.job} ({seconds:.1f}초): {counts}", highlight=False)
@@ -67,6 +70,7 @@ def run(
     run_id: Annotated[str | None, typer.Option(hidden=True)] = None,
     trigger: Annotated[str, typer.Option(hidden=True)] = "cli",
     args_json: Annotated[str | None, typer.Option(hidden=True)] = None,
+    parent: Annotated[int | None, typer.Option(hidden=True)] = None,
 ) -> None:
     settings = common.settings()
     load_job_modules(settings.job_modules)
@@ -74,7 +78,7 @@ def run(
     args = json.loads(args_json) if args_json else _pairs(arg)
     coerce_args(job, args, trusted=inline)  # refuse bad arguments before anything starts
     if inline:
-        _run_inline(name, args, run_id, trigger)
+        _run_inline(name, args, run_id, trigger, parent, timeout)
         return
     from stocklab.scheduler.process import run_in_process
 
@@ -84,16 +88,31 @@ def run(
         raise typer.Exit(1)
 
 
-def _run_inline(name: str, args: dict[str, Any], run_id: str | None, trigger: str) -> None:
-    """The child side of the process model: record the run, exit 0 only on success."""
+def _run_inline(
+    name: str,
+    args: dict[str, Any],
+    run_id: str | None,
+    trigger: str,
+    parent: int | None,
+    timeout: float,
+) -> None:
+    """The child side of the process model: record the run, exit 0 only on success. It
+    dies with `parent` and keeps its own deadline, whatever becomes of the parent."""
+    settings = common.settings()
 
-    def stop(signum: int, _frame: object) -> None:
-        raise SystemExit(128 + signum)
+    def stuck(stopped: Stopped) -> None:
+        if run_id is not None:
+            end_run(open_store(settings.store_url, actor=f"job:{name}"), run_id, stopped)
 
-    signal.signal(signal.SIGTERM, stop)
-    finished = run_job(
-        name, args, settings=common.settings(), trigger=trigger, run_id=run_id, interactive=False
-    )
+    try:
+        hold(parent, timeout, on_stuck=stuck)
+        finished = run_job(
+            name, args, settings=settings, trigger=trigger, run_id=run_id, interactive=False
+        )
+    except Stopped as stopped:
+        stuck(stopped)  # a no-op when run_job ended the record itself
+        print(f"{stopped.status.value} {run_id}: {stopped.reason}", flush=True)
+        sys.exit(128 + signal.SIGTERM)
     print(f"{finished.status.value} {finished.run_id}", flush=True)
     sys.exit(0 if finished.status is JobStatus.SUCCEEDED else 1)
 

@@ -3,15 +3,18 @@
 Whatever happens inside the job, the run ends as a record (succeeded or failed, with
 the error and the last lines of its log) and the exception stops here: a crash in one
 job never takes down whoever started it. A run whose process died without ending its
-record is found on the next start and marked failed.
+record is found on the next start and marked interrupted.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import secrets
+import signal
+import time
 import traceback
 from collections import deque
 from collections.abc import Callable
@@ -22,6 +25,13 @@ from stocklab.agent.base import SourceError
 from stocklab.config import Settings
 from stocklab.jobs.collect import CollectError
 from stocklab.jobs.context import JobContext
+from stocklab.jobs.lifeline import (
+    GRACE_SECONDS,
+    Stopped,
+    elsewhere,
+    process_alive,
+    process_stamp,
+)
 from stocklab.jobs.progress import Progress
 from stocklab.jobs.registry import call, get_job
 from stocklab.model import KST, JobRun, JobStatus, now_kst
@@ -51,32 +61,91 @@ def new_run_id(job: str) -> str:
     return f"{job}-{now_kst():%Y%m%d%H%M%S}-{secrets.token_hex(3)}"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def _interrupt(store: Store, run: JobRun, reason: str, status: JobStatus) -> None:
+    store.save_job_run(
+        run.model_copy(update={"status": status, "ended_at": now_kst(), "error": reason})
+    )
+
+
+def _stop_orphan(store: Store, run: JobRun) -> None:
+    """A job process whose starter is gone: stop its group (TERM, then KILL), and end its
+    record unless the job ended it itself on the way out."""
+    assert run.pid is not None
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(run.pid, sig)
+        deadline = time.monotonic() + GRACE_SECONDS
+        while time.monotonic() < deadline and process_alive(run.pid, run.pid_stamp):
+            time.sleep(0.05)
+        if not process_alive(run.pid, run.pid_stamp):
+            break
+    now = store.get_job_run(run.run_id)
+    if now is not None and now.status is JobStatus.RUNNING:
+        _interrupt(
+            store, now,
+            f"작업을 시작한 프로세스(pid {run.launcher_pid})가 끝나 있어 작업 프로세스 "
+            f"{run.pid}를 멈췄습니다",
+            JobStatus.INTERRUPTED,
+        )  # fmt: skip
 
 
 def reap_stale_runs(store: Store) -> int:
-    """Mark 'running' records whose process is gone as failed; returns how many."""
+    """End the 'running' records no live process stands behind; returns how many.
+
+    A run whose starter (server, scheduler, CLI) still lives is its starter's to end. Of
+    the others, one whose process is gone, or whose pid now names another process, ends
+    `interrupted`; so does one its starter queued and never started. A job process still
+    alive whose starter is gone is stopped first: it must not outlive it.
+    """
     reaped = 0
+    me, my_stamp = os.getpid(), process_stamp(os.getpid())
     for run in store.list_job_runs(status=JobStatus.RUNNING, limit=1000):
-        if run.pid is not None and run.pid != os.getpid() and not _alive(run.pid):
-            store.save_job_run(
-                run.model_copy(
-                    update={
-                        "status": JobStatus.FAILED,
-                        "ended_at": now_kst(),
-                        "error": f"프로세스 {run.pid}가 끝나 있었습니다 (강제 종료 추정)",
-                    }
-                )
+        if elsewhere(run.pid_stamp) or elsewhere(run.launcher_stamp):
+            continue  # another machine's run: its pids mean nothing here
+        if run.launcher_pid is not None and process_alive(run.launcher_pid, run.launcher_stamp):
+            continue
+        if run.pid is None:
+            why = "시작하기 전에 그 작업을 받은 stocklab이 멈춰 실행되지 않았습니다"
+        elif run.pid == me and run.pid_stamp in (None, my_stamp):
+            continue
+        elif not process_alive(run.pid, None):
+            why = f"프로세스 {run.pid}가 끝나 있었습니다 (강제 종료 또는 재시작 추정)"
+        elif not process_alive(run.pid, run.pid_stamp):
+            why = (
+                f"프로세스 {run.pid}가 끝나 있었습니다 "
+                "(그 번호는 이제 다른 프로세스의 것입니다; 강제 종료 또는 재시작 추정)"
             )
+        elif run.launcher_pid is not None and run.pid_stamp is not None:
+            _stop_orphan(store, run)
             reaped += 1
+            continue
+        else:
+            continue  # its own process, alive
+        _interrupt(store, run, why, JobStatus.INTERRUPTED)
+        reaped += 1
     return reaped
+
+
+def end_unstarted_runs(store: Store, reason: str) -> int:
+    """At shutdown: end the runs this process started (or queued) that no live process
+    stands behind any more, so that none stays 'running'; returns how many."""
+    me, my_stamp = os.getpid(), process_stamp(os.getpid())
+    ended = 0
+    for run in store.list_job_runs(status=JobStatus.RUNNING, limit=1000):
+        if run.launcher_pid != me or run.launcher_stamp != my_stamp:
+            continue
+        if run.pid is not None and process_alive(run.pid, run.pid_stamp):
+            continue
+        _interrupt(store, run, reason, JobStatus.INTERRUPTED)
+        ended += 1
+    return ended
+
+
+def end_run(store: Store, run_id: str, stopped: Stopped) -> None:
+    """End run `run_id` as `stopped` says, unless it has ended already."""
+    run = store.get_job_run(run_id)
+    if run is not None and run.status is JobStatus.RUNNING:
+        _interrupt(store, run, stopped.reason, stopped.status)
 
 
 def _jsonable(args: dict[str, Any]) -> dict[str, Any]:
@@ -99,6 +168,7 @@ def run_job(
     settings.ensure_home()
     store = open_store(settings.store_url, actor=f"job:{name}")
     reap_stale_runs(store)
+    queued = store.get_job_run(run_id) if run_id else None
     run = JobRun(
         run_id=run_id or new_run_id(name),
         job=name,
@@ -106,6 +176,10 @@ def run_job(
         trigger=trigger,
         started_at=now_kst(),
         pid=os.getpid(),
+        pid_stamp=process_stamp(os.getpid()),
+        launcher_pid=queued.launcher_pid if queued else None,
+        launcher_stamp=queued.launcher_stamp if queued else None,
+        deadline=queued.deadline if queued else None,
         args=_jsonable(args),
     )
     store.save_job_run(run)
@@ -131,8 +205,12 @@ def run_job(
     except Exception as exc:  # a bug: keep the traceback in the run's log tail
         status, error = JobStatus.FAILED, f"{type(exc).__name__}: {exc}"
         log.error("예상하지 못한 오류\n%s", traceback.format_exc(limit=8))
-    except BaseException:
-        store.save_job_run(_ended(run, ctx, tail, JobStatus.FAILED, "중단되었습니다 (신호)"))
+    except Stopped as exc:  # a signal, its parent's death or its deadline
+        store.save_job_run(_ended(run, ctx, tail, exc.status, exc.reason))
+        raise
+    except BaseException as exc:
+        why = f"중단되었습니다 ({type(exc).__name__})"
+        store.save_job_run(_ended(run, ctx, tail, JobStatus.INTERRUPTED, why))
         raise
     finally:
         root.removeHandler(tail)

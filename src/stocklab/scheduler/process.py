@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from stocklab.config import Settings
+from stocklab.jobs.lifeline import process_stamp
 from stocklab.jobs.runner import new_run_id
 from stocklab.model import JobRun, JobStatus, now_kst
 from stocklab.store import Store, open_store
@@ -44,8 +45,13 @@ class Children:
         self.closing = False
 
     def add(self, run_id: str, proc: subprocess.Popen[bytes]) -> None:
+        """Track `proc`; one that started while shutdown was taking its list is stopped
+        at once, so that none outlives it."""
         with self._lock:
             self._procs[run_id] = proc
+            late = self.closing
+        if late:
+            _signal_group(proc, signal.SIGTERM)
 
     def remove(self, run_id: str) -> None:
         with self._lock:
@@ -124,12 +130,17 @@ def run_in_process(
     started = now_kst()
     store.save_job_run(
         JobRun(run_id=run_id, job=name, status=JobStatus.RUNNING, trigger=trigger,
-               started_at=started, args=json.loads(json.dumps(args or {}, default=str)))
+               started_at=started, args=json.loads(json.dumps(args or {}, default=str)),
+               launcher_pid=os.getpid(), launcher_stamp=process_stamp(os.getpid()),
+               deadline=started + timedelta(seconds=timeout))
     )  # fmt: skip
+    # The child keeps its own deadline and watches this process: neither a SIGKILL of
+    # this process nor a restart lets it run on.
     command = [
         sys.executable, "-m", "stocklab", "jobs", "run", name, "--inline",
         "--run-id", run_id, "--trigger", trigger,
         "--args-json", json.dumps(args or {}, default=str),
+        "--parent", str(os.getpid()), "--timeout", str(timeout),
     ]  # fmt: skip
     with path.open("ab") as out:
         proc = subprocess.Popen(
@@ -181,7 +192,7 @@ def _settle(
             f"제한 시간 {timedelta(seconds=timeout)}을 넘겨 멈췄습니다",
         )
     elif children is not None and children.closing:
-        status, error = JobStatus.FAILED, "stocklab이 종료되어 중단했습니다"
+        status, error = JobStatus.INTERRUPTED, "stocklab이 종료되어 중단했습니다"
     else:
         status = JobStatus.FAILED
         error = f"작업 프로세스가 비정상 종료했습니다 (종료 코드 {proc.returncode})"

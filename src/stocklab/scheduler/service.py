@@ -23,7 +23,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from stocklab.config import Settings
-from stocklab.jobs.runner import new_run_id, reap_stale_runs
+from stocklab.jobs.runner import end_unstarted_runs, new_run_id, reap_stale_runs
 from stocklab.krx import is_trading_day
 from stocklab.model import KST, JobRun, JobStatus, now_kst
 from stocklab.scheduler.config import JobSchedule, load_schedules
@@ -133,6 +133,8 @@ class Scheduler:
         self.children.stop_all()
         if self._aps.running:
             self._aps.shutdown(wait=True)
+        # runs queued here that never started (or whose thread never settled) end too
+        end_unstarted_runs(self.store, "stocklab이 종료되어 시작하지 않았습니다")
         self._heartbeat_file().unlink(missing_ok=True)
         self.store.close()
         log.info("스케줄러 종료")
@@ -169,6 +171,17 @@ class Scheduler:
             return skipped
         if self.children.closing:
             log.info("%s: 종료 중이라 시작하지 않습니다", name)
+            queued = self.store.get_job_run(run_id) if run_id else None
+            if queued is not None and queued.status is JobStatus.RUNNING:
+                self.store.save_job_run(
+                    queued.model_copy(
+                        update={
+                            "status": JobStatus.INTERRUPTED,
+                            "ended_at": now_kst(),
+                            "error": "stocklab이 종료되어 시작하지 않았습니다",
+                        }
+                    )
+                )
             return None
         return run_in_process(
             self.settings, name, schedule.args, trigger=trigger, timeout=schedule.timeout,

@@ -106,6 +106,36 @@ describe("작업 page", () => {
     expect(posts()[0]?.headers.Authorization).toBe(`Bearer ${TOKEN}`);
   });
 
+  it("shows a run that a shutdown or a restart interrupted, with its reason", async () => {
+    runs = [
+      {
+        ...runs[0]!,
+        run_id: "collect_codes-cut",
+        status: "interrupted",
+        error: "프로세스 4242가 끝나 있었습니다 (강제 종료 또는 재시작 추정)",
+      },
+    ];
+    renderPage(<JobsPage />, { path: "/jobs" });
+    const history = screen.getByRole("table", { name: "실행 기록" });
+    const row = await within(history).findByText("프로세스 4242가 끝나 있었습니다 (강제 종료 또는 재시작 추정)");
+    expect(row.closest("tr")!.textContent).toContain("중단됨");
+    const filter = screen.getByRole("combobox", { name: "상태로 거르기" });
+    expect(within(filter).getByRole("option", { name: "중단됨" })).toBeTruthy();
+  });
+
+  it("says so when the server's queue is full (429)", async () => {
+    saveToken(TOKEN);
+    const full = "API로 시작한 작업 8개가 이미 대기·실행 중입니다 (한도 8); 10초쯤 뒤에 다시 시도하거나 STOCKLAB_JOB_QUEUE_LIMIT를 늘리세요";
+    fakeApi({
+      "GET /api/jobs": () => json(JOBS),
+      "GET /api/jobs/runs": () => json(runs),
+      "POST /api/jobs/collect_codes/run": () => problem(429, full),
+    });
+    renderPage(<JobsPage />, { path: "/jobs" });
+    fireEvent.click(await screen.findByRole("button", { name: "collect_codes 지금 실행" }));
+    expect(await screen.findByText(full, { exact: false })).toBeTruthy();
+  });
+
   it("sends nothing when the dialog is cancelled", async () => {
     renderPage(<JobsPage />, { path: "/jobs" });
     fireEvent.click(await screen.findByRole("button", { name: "collect_codes 지금 실행" }));

@@ -17,7 +17,7 @@ import {
 import { translateOr, useT } from "../i18n";
 import { keys, useJobs, useRuns } from "../queries";
 
-const STATUSES: JobStatus[] = ["running", "succeeded", "failed", "timed_out", "skipped"];
+const STATUSES: JobStatus[] = ["running", "succeeded", "failed", "timed_out", "skipped", "interrupted"];
 
 /** POST /api/jobs/{name}/run with the session's token, asking for one (again) on 401. */
 function useRunJob(onLaunched: (run: RunAccepted) => void) {

@@ -269,6 +269,7 @@ def _check(request: BacktestIn, reader: StoreReader) -> None:
     status_code=status.HTTP_202_ACCEPTED,
     tags=["backtests"],
     summary="백테스트 시작 (토큰 필요): 작업으로 실행되고 바로 202",
+    responses=problems(429),
 )
 def start_backtest(body: BacktestIn, request: Request, reader: Reader) -> BacktestAccepted:
     _check(body, reader)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request, status
 
 from stocklab.api.deps import Reader, SettingsDep
 from stocklab.api.errors import BadParam
+from stocklab.api.launch import Launcher
 from stocklab.api.schemas import JobList, JobRunOut, PlannedJobOut, RunAccepted, problems
 from stocklab.jobs.registry import JOBS, get_job
 from stocklab.model import JobRun, JobStatus
@@ -86,12 +87,22 @@ def one_run(run_id: str, reader: Reader) -> JobRunOut:
     response_model=RunAccepted,
     status_code=status.HTTP_202_ACCEPTED,
     summary="작업을 지금 한 번 실행 (토큰 필요)",
+    responses=problems(429),
 )
 def run_now(name: str, request: Request) -> RunAccepted:
+    """Everything that can refuse the run is checked before its record is written."""
+    launch: Launcher = request.app.state.launch
+    schedules = launch.schedules()  # loads the user's job modules too
     try:
         get_job(name)
     except ValueError as exc:
         raise BadParam("name", str(exc)) from None
-    launch = request.app.state.launch
+    if name not in schedules:
+        hint = " 백테스트는 POST /api/backtests로 시작합니다." if name == "backtest" else ""
+        raise BadParam(
+            "name",
+            f"작업 {name!r}은 인자가 필요하거나 일정에 없어 지금 실행할 수 없습니다 "
+            f"(지금 실행할 수 있는 작업: {', '.join(schedules)}).{hint}",
+        )
     run_id = launch(name)
     return RunAccepted(run_id=run_id, job=name, status=JobStatus.RUNNING)
