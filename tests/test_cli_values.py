@@ -82,6 +82,27 @@ def test_a_port_out_of_range_is_one_line(tmp_path: Path, port: str) -> None:
     assert "1 ~ 65,535" in line
 
 
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["backtest", "sma_cross", "--cash", "-5"], "--cash -5는 범위 밖입니다 (허용: 1 ~ "),
+        (["backtest", "sma_cross", "--cash", str(10**30)], "범위 밖"),
+        (["backtest", "sma_cross", "--participation", "nan"], "0 초과 1 이하"),
+        (["backtest", "sma_cross", "--participation", "abc"], "0 초과 1 이하"),
+        (["jobs", "run", "collect_codes", "--timeout", "inf"], "--timeout inf는 범위 밖"),
+        (["jobs", "run", "collect_codes", "--timeout", "-1"], "(허용: 1 ~ 86,400)"),
+    ],
+)
+def test_numbers_out_of_range_are_one_line_and_record_nothing(
+    tmp_path: Path, args: list[str], words: str
+) -> None:
+    home = tmp_path / "home"
+    result = stocklab(home, *args)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert words in one_line(result)
+    assert not (home / "stocklab.db").exists()  # no run was recorded as failed
+
+
 @given(st.dates())
 def test_every_date_parses_or_is_refused_with_the_range(day: date) -> None:
     text = day.isoformat()

@@ -26,6 +26,8 @@ moment's next open must still be in the calendar)."""
 STATUS_PATTERN = r"^20(0[1-9]|[12][0-9]|3[0-5])-"
 
 PORTS = (1, 65_535)
+TIMEOUTS = (1, 86_400)
+"""Seconds a job may run (a schedule's `timeout` has the same range)."""
 
 
 def _range_words(first: date, last: date) -> str:

@@ -4,6 +4,7 @@ summary; `stocklab backtest list` and `stocklab backtest show ID` read the store
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from typer.core import TyperGroup
 
+from stocklab.backtest.layout import MAX_CASH
 from stocklab.backtest.report import (
     REPORT,
     RESULT,
@@ -29,6 +31,7 @@ from stocklab.cli import common
 from stocklab.cli.jobs import report
 from stocklab.jobs.backtest import DEFAULT_CASH
 from stocklab.jobs.runner import run_job
+from stocklab.krx.fills import FillModel
 from stocklab.model import BacktestResult, JobStatus, Timeframe
 from stocklab.store import NotFound
 
@@ -121,6 +124,16 @@ def run(
         list[str] | None, typer.Option("--param", "-p", help="전략 인자 이름=값 (예: fast=5)")
     ] = None,
 ) -> None:
+    common.check_number(cash, "--cash", (1, MAX_CASH))
+    if participation is not None:  # the fill model's own rule, before a run is recorded
+        try:
+            FillModel(participation=Decimal(participation)).participation_units  # noqa: B018
+        except ArithmeticError:
+            raise common.BadOption(
+                f"--participation {participation!r}: 0 초과 1 이하의 소수여야 합니다 (예: 0.1)"
+            ) from None
+        except ValueError as exc:
+            raise common.BadOption(f"--participation {participation}: {exc}") from None
     backtest_id = new_backtest_id()
     args = {
         "strategy": strategy,

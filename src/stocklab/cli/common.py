@@ -43,10 +43,15 @@ def parse_date(text: str | None, name: str) -> date | None:
 
 
 def check_port(port: int, name: str = "--port") -> int:
-    low, high = PORTS
-    if not low <= port <= high:
-        raise BadOption(f"{name} {port}는 범위 밖입니다 (허용: {low} ~ {high:,})")
-    return port
+    return check_number(port, name, PORTS)
+
+
+def check_number(value: float, name: str, bounds: tuple[int, int]) -> float:
+    """A number option within its range (NaN and infinity are outside every range)."""
+    low, high = bounds
+    if not low <= value <= high:  # False for NaN too
+        raise BadOption(f"{name} {value}는 범위 밖입니다 (허용: {low} ~ {high:,})")
+    return value
 
 
 @cache

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from stocklab.bounds import TIMEOUTS
 from stocklab.cli import common
 from stocklab.jobs.lifeline import Stopped, hold
 from stocklab.jobs.registry import JOBS, coerce_args, get_job, load_job_modules
@@ -65,13 +66,14 @@ def list_jobs() -> None:
 def run(
     name: Annotated[str, typer.Argument(help="작업 이름 (stocklab jobs list)")],
     arg: Annotated[list[str] | None, typer.Option("--arg", "-a", help="인자 이름=값")] = None,
-    timeout: Annotated[float, typer.Option(help="제한 시간(초)")] = 3600,
+    timeout: Annotated[float, typer.Option(help="제한 시간(초, 1~86,400)")] = 3600,
     inline: Annotated[bool, typer.Option(hidden=True)] = False,
     run_id: Annotated[str | None, typer.Option(hidden=True)] = None,
     trigger: Annotated[str, typer.Option(hidden=True)] = "cli",
     args_json: Annotated[str | None, typer.Option(hidden=True)] = None,
     parent: Annotated[int | None, typer.Option(hidden=True)] = None,
 ) -> None:
+    common.check_number(timeout, "--timeout", TIMEOUTS)
     settings = common.settings()
     load_job_modules(settings.job_modules)
     job = get_job(name)
