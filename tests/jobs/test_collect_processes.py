@@ -79,7 +79,7 @@ def test_a_collector_killed_midway_resumes_to_exactly_a_clean_runs_bars(tmp_path
         for column in ("ts", "open", "high", "low", "close", "volume", "value"):
             assert getattr(x, column).tolist() == getattr(y, column).tolist(), inst.code
     runs = b.list_job_runs(job="collect_daily")
-    assert [r.status for r in runs] == [JobStatus.SUCCEEDED, JobStatus.FAILED]
+    assert [r.status for r in runs] == [JobStatus.SUCCEEDED, JobStatus.INTERRUPTED]
     assert "강제 종료" in (runs[1].error or "")
 
 

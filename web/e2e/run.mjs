@@ -498,7 +498,7 @@ try {
       body: JSON.stringify({ code: "005930", side: "buy", qty: 1, order_type: "limit", price: 1 }),
     });
     const refused = await res.json();
-    check(res.status === 400, `a 1-won order was not refused: ${res.status} ${JSON.stringify(refused)}`);
+    check(res.status === 409, `a 1-won order was not refused: ${res.status} ${JSON.stringify(refused)}`);
     const m = /([\d,]+)원 ~ ([\d,]+)원 \(기준가 ([\d,]+)원\)/.exec(refused.detail ?? "");
     check(m, `the refusal does not name the band: ${refused.detail}`);
     const num = (x) => Number(x.replace(/,/g, ""));
