@@ -45,6 +45,6 @@ def store(actor: str = "cli") -> Store:
 
 
 def reader() -> StoreReader:
-    s = settings()
-    s.ensure_home()
-    return open_store(s.store_url, actor="cli", readonly=True)
+    """The configured store, read-only. It creates nothing: on a fresh data directory it
+    raises StoreMissing, one line saying there is no data yet."""
+    return open_store(settings().store_url, actor="cli", readonly=True)

@@ -17,6 +17,7 @@ from stocklab.cli import common
 from stocklab.jobs.registry import JOBS, coerce_args, get_job, load_job_modules
 from stocklab.jobs.runner import run_job
 from stocklab.model import JobRun, JobStatus
+from stocklab.store import StoreMissing, StoreReader
 
 jobs_app = typer.Typer(help="작업: 목록, 지금 한 번 실행.", no_args_is_help=True)
 schedule_app = typer.Typer(help="일정: 목록과 다음 실행, 스케줄러 실행.", no_args_is_help=True)
@@ -104,11 +105,14 @@ def schedule_list() -> None:
 
     settings = common.settings()
     scheduler = Scheduler(settings)
-    reader = common.reader()
+    try:
+        reader: StoreReader | None = common.reader()
+    except StoreMissing:  # a fresh data directory: the plan, with no runs yet
+        reader = None
     alive = read_heartbeat(settings)
     table = Table("작업", "cron", "다음 실행 (KST)", "휴장일", "제한", "마지막 실행", "상태")
     for p in scheduler.planned():
-        last = reader.list_job_runs(job=p.name, limit=1)
+        last = reader.list_job_runs(job=p.name, limit=1) if reader is not None else []
         table.add_row(
             p.name,
             p.cron if p.enabled else f"{p.cron} (꺼짐)",

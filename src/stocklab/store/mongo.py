@@ -189,6 +189,14 @@ class MongoStore:
         except Exception:
             return False
 
+    def health(self) -> str | None:
+        """A ping: the server keeps its own data sound, and reports trouble as errors."""
+        try:
+            self.db.command("ping")
+        except Exception as exc:
+            return f"MongoDB {self.describe()}가 답하지 않습니다 ({type(exc).__name__})"
+        return None
+
     def close(self) -> None:
         self.client.close()
 
