@@ -8,9 +8,11 @@ from functools import cache
 
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 
 from stocklab.config import Settings, load_settings
-from stocklab.store import Store, StoreReader, open_store
+from stocklab.store import Store, StoreMissing, StoreReader, open_store
+from stocklab.store.sqlite import SqliteStore
 
 err_console = Console(stderr=True, soft_wrap=True)
 
@@ -46,5 +48,9 @@ def store(actor: str = "cli") -> Store:
 
 def reader() -> StoreReader:
     """The configured store, read-only. It creates nothing: on a fresh data directory it
-    raises StoreMissing, one line saying there is no data yet."""
-    return open_store(settings().store_url, actor="cli", readonly=True)
+    says so in one line and answers as an empty store does."""
+    try:
+        return open_store(settings().store_url, actor="cli", readonly=True)
+    except StoreMissing as exc:
+        err_console.print(f"[yellow]{escape(str(exc))}[/yellow]", highlight=False)
+        return SqliteStore.blank(exc.path, actor="cli")

@@ -18,7 +18,6 @@ from stocklab.cli import common
 from stocklab.jobs.registry import JOBS, coerce_args, get_job, load_job_modules
 from stocklab.jobs.runner import run_job
 from stocklab.model import KST, JobRun, JobStatus
-from stocklab.store import StoreMissing, StoreReader
 
 jobs_app = typer.Typer(help="작업: 목록, 지금 한 번 실행.", no_args_is_help=True)
 schedule_app = typer.Typer(help="일정: 목록과 다음 실행, 스케줄러 실행.", no_args_is_help=True)
@@ -108,15 +107,12 @@ def schedule_list() -> None:
     settings = common.settings()
     # The plan from the settings, not a Scheduler: that opens the store for writing, and
     # a list must create nothing on a fresh data directory.
-    try:
-        reader: StoreReader | None = common.reader()
-    except StoreMissing:  # a fresh data directory: the plan, with no runs yet
-        reader = None
+    reader = common.reader()
     alive = read_heartbeat(settings)
     now = datetime.now(KST)
     table = Table("작업", "cron", "다음 실행 (KST)", "휴장일", "제한", "마지막 실행", "상태")
     for p in load_schedules(settings).values():
-        last = reader.list_job_runs(job=p.name, limit=1) if reader is not None else []
+        last = reader.list_job_runs(job=p.name, limit=1)
         next_run = p.trigger().get_next_fire_time(None, now) if p.enabled else None
         table.add_row(
             p.name,

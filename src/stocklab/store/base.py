@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from stocklab.barseries import BarSeries
@@ -57,6 +58,10 @@ class StoreCorrupt(StoreUnavailable):
 
 class StoreMissing(StoreUnavailable):
     """A read found no database yet (a fresh data directory); nothing was created."""
+
+    def __init__(self, message: str, *, path: Path) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 class NotFound(StoreError):

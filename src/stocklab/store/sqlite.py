@@ -177,7 +177,8 @@ def _place_problem(path: Path, readonly: bool) -> StoreError | None:
     if readonly and not path.exists():
         return StoreMissing(
             f"아직 자료가 없습니다: 저장소 {path}가 없습니다 (아무것도 만들지 않았습니다) — "
-            "`stocklab collect codes`, `stocklab collect daily`로 받으면 만들어집니다"
+            "`stocklab collect codes`, `stocklab collect daily`로 받으면 만들어집니다",
+            path=path,
         )
     return None
 
@@ -213,6 +214,7 @@ class SqliteStore:
         self._read_turn = threading.Lock()
         self._pid = os.getpid()
         self._checked: tuple[float, tuple[int, ...], str | None] | None = None
+        self._blank = False
         problem = _place_problem(self.path, readonly)
         if problem is not None:
             raise problem
@@ -226,10 +228,20 @@ class SqliteStore:
                 ) from None
         self._migrate()
 
+    @classmethod
+    def blank(cls, path: str | Path, *, actor: str = "stocklab") -> SqliteStore:
+        """A read-only view of a database not made yet: every read answers nothing, as an
+        empty store would, and nothing is created (each connection is an in-memory schema)."""
+        store = cls.__new__(cls)
+        store.path, store.actor, store.readonly, store._blank = Path(path), actor, True, True
+        store._local, store._conns, store._conns_lock = threading.local(), {}, threading.Lock()
+        store._read_turn, store._pid, store._checked = threading.Lock(), os.getpid(), None
+        return store
+
     # -- connections ----------------------------------------------------------------
 
     def describe(self) -> str:
-        return f"sqlite:///{self.path}"
+        return f"sqlite:///{self.path}" + (" (아직 없음)" if self._blank else "")
 
     @contextmanager
     def _translated(self) -> Iterator[None]:
@@ -243,6 +255,21 @@ class SqliteStore:
             raise typed from exc
 
     def _connect(self) -> sqlite3.Connection:
+        if self._blank:
+            conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+            for version in range(SCHEMA_VERSION):
+                for statement in _split_sql(MIGRATIONS[version]):
+                    conn.execute(statement)
+            conn.execute("PRAGMA query_only = ON")
+        else:
+            conn = self._open()
+        with self._conns_lock:
+            for thread in [t for t in self._conns if not t.is_alive()]:
+                self._conns.pop(thread).close()
+            self._conns[threading.current_thread()] = conn
+        return conn
+
+    def _open(self) -> sqlite3.Connection:
         with self._translated():
             conn = sqlite3.connect(
                 self.path, isolation_level=None, timeout=_BUSY_DEADLINE_S, check_same_thread=False
@@ -258,10 +285,6 @@ class SqliteStore:
             except BaseException:
                 conn.close()
                 raise
-        with self._conns_lock:
-            for thread in [t for t in self._conns if not t.is_alive()]:
-                self._conns.pop(thread).close()
-            self._conns[threading.current_thread()] = conn
         return conn
 
     @property

@@ -279,7 +279,9 @@ def strategies() -> list[StrategyOut]:
     ]
 
 
-@read_router.get("/kill", response_model=KillOut, summary="긴급 정지 상태")
+@read_router.get(
+    "/kill", response_model=KillOut, response_model_exclude_none=True, summary="긴급 정지 상태"
+)
 def kill_state(settings: SettingsDep) -> KillOut:
     return KillOut(killed=risk.is_killed(settings.home))
 
@@ -375,7 +377,12 @@ def cancel(client_id: str, request: Request) -> Order:
         raise BadParam("client_id", str(exc)) from None
 
 
-@write_router.post("/kill", response_model=KillOut, summary="긴급 정지 켜기·끄기 (토큰 필요)")
+@write_router.post(
+    "/kill",
+    response_model=KillOut,
+    response_model_exclude_none=True,  # `warning` only when there is one
+    summary="긴급 정지 켜기·끄기 (토큰 필요)",
+)
 def kill(body: KillIn, request: Request, settings: SettingsDep) -> KillOut:
     """The switch is a file, set first; the store's record and the cancels follow, and a
     store that fails them leaves the switch set and says so (200 with `warning`)."""
