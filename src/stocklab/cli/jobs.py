@@ -107,11 +107,12 @@ def schedule_list() -> None:
     settings = common.settings()
     # The plan from the settings, not a Scheduler: that opens the store for writing, and
     # a list must create nothing on a fresh data directory.
+    schedules = load_schedules(settings)  # a bad schedule is a settings error, said first
     reader = common.reader()
     alive = read_heartbeat(settings)
     now = datetime.now(KST)
     table = Table("작업", "cron", "다음 실행 (KST)", "휴장일", "제한", "마지막 실행", "상태")
-    for p in load_schedules(settings).values():
+    for p in schedules.values():
         last = reader.list_job_runs(job=p.name, limit=1)
         next_run = p.trigger().get_next_fire_time(None, now) if p.enabled else None
         table.add_row(

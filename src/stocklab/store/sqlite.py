@@ -197,10 +197,17 @@ class SqliteStore:
 
     backend = "sqlite"
 
-    def __init__(self, path: str | Path, *, actor: str = "stocklab", readonly: bool = False):
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        actor: str = "stocklab",
+        readonly: bool = False,
+        _blank: bool = False,
+    ):
         self.path = Path(path)
         self.actor = actor
-        self.readonly = readonly
+        self.readonly = readonly or _blank
         self._local = threading.local()
         # Every thread's connection, so close() reaches them all and the connection of a
         # thread that has ended is closed when the next one opens (a server that starts a
@@ -214,7 +221,9 @@ class SqliteStore:
         self._read_turn = threading.Lock()
         self._pid = os.getpid()
         self._checked: tuple[float, tuple[int, ...], str | None] | None = None
-        self._blank = False
+        self._blank = _blank
+        if _blank:
+            return
         problem = _place_problem(self.path, readonly)
         if problem is not None:
             raise problem
@@ -232,11 +241,7 @@ class SqliteStore:
     def blank(cls, path: str | Path, *, actor: str = "stocklab") -> SqliteStore:
         """A read-only view of a database not made yet: every read answers nothing, as an
         empty store would, and nothing is created (each connection is an in-memory schema)."""
-        store = cls.__new__(cls)
-        store.path, store.actor, store.readonly, store._blank = Path(path), actor, True, True
-        store._local, store._conns, store._conns_lock = threading.local(), {}, threading.Lock()
-        store._read_turn, store._pid, store._checked = threading.Lock(), os.getpid(), None
-        return store
+        return cls(path, actor=actor, readonly=True, _blank=True)
 
     # -- connections ----------------------------------------------------------------
 
@@ -297,6 +302,13 @@ class SqliteStore:
         if conn is None:
             conn = self._local.conn = self._connect()
         return conn
+
+    def _drop(self, conn: sqlite3.Connection) -> None:
+        with self._conns_lock:
+            self._conns.pop(threading.current_thread(), None)
+        self._local.conn = None
+        with contextlib.suppress(sqlite3.Error):
+            conn.close()
 
     def close(self) -> None:
         with self._conns_lock:
@@ -434,7 +446,8 @@ class SqliteStore:
                 )
                 conn.execute("COMMIT")
             except BaseException:
-                _rollback(conn)
+                if not _rollback(conn):  # a connection stuck in a transaction is let go
+                    self._drop(conn)
                 raise
         log.debug(
             "%s %s count=%d actor=%s %s",
@@ -1107,12 +1120,14 @@ def _where(**fields: Any) -> tuple[str, list[Any]]:
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
-def _rollback(conn: sqlite3.Connection) -> None:
+def _rollback(conn: sqlite3.Connection) -> bool:
     """Undo the open transaction, if SQLite has not already (it rolls back by itself on a
-    full disk, say): a failing ROLLBACK must never hide the error that led to it."""
+    full disk, say): a failing ROLLBACK must never hide the error that led to it. False
+    when the connection is still inside a transaction afterwards."""
     if conn.in_transaction:
         with contextlib.suppress(sqlite3.Error):
             conn.execute("ROLLBACK")
+    return not conn.in_transaction
 
 
 def _split_sql(script: str) -> list[str]:
