@@ -19,7 +19,7 @@ from stocklab.config import Settings, load_settings
 from stocklab.errors import StorageFailure
 from stocklab.jobs.runner import run_job
 from stocklab.model import JobStatus
-from stocklab.store import StoreCorrupt, StoreUnavailable
+from stocklab.store import Store, StoreCorrupt, StoreUnavailable
 from stocklab.store.sqlite import SqliteStore
 from tests.support.disks import damage, fill, tmpfs
 
@@ -175,3 +175,9 @@ def test_the_store_raises_typed_errors_naming_the_file(
             SqliteStore(db, readonly=readonly).bar_overview()
         assert str(db) in str(caught.value)
         assert isinstance(caught.value, StorageFailure)
+
+
+def test_a_sound_store_is_healthy_on_every_backend(store: Store) -> None:
+    """The contract's `health()`: None when the store answers and checks out."""
+    assert store.health() is None
+    assert store.reader().health() is None

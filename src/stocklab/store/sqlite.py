@@ -220,7 +220,7 @@ class SqliteStore:
         # waits on a writer, so a turn is short.
         self._read_turn = threading.Lock()
         self._pid = os.getpid()
-        self._checked: tuple[float, tuple[int, ...], str | None] | None = None
+        self._checked: tuple[float, float, tuple[int, ...], str | None] | None = None
         self._blank = _blank
         if _blank:
             return
@@ -325,8 +325,9 @@ class SqliteStore:
 
     def health(self) -> str | None:
         """`PRAGMA quick_check` on a connection of its own: it reads every page, so a passed
-        check stands while the file is unchanged, and for `_HEALTH_TTL_S` while it changes
-        (writers touch it all day); a failed one is looked at again on every call."""
+        check stands while the file is unchanged, and while it changes (writers touch it all
+        day) for `_HEALTH_TTL_S` or 100 times the scan's own time, whichever is longer; a
+        failed one is looked at again on every call. Free disk space is looked at always."""
         with contextlib.suppress(OSError):
             free = shutil.disk_usage(self.path.parent).free
             if free < _LOW_DISK:
@@ -340,11 +341,14 @@ class SqliteStore:
                 st = self.path.with_name(self.path.name + suffix).stat()
                 stamp += (st.st_mtime_ns, st.st_size)
         if self._checked is not None:
-            at, seen, verdict = self._checked
-            if verdict is None and (seen == stamp or time.monotonic() - at < _HEALTH_TTL_S):
+            at, took, seen, verdict = self._checked
+            # A big file's scan takes seconds: it runs at most 1% of the time.
+            fresh = time.monotonic() - at < max(_HEALTH_TTL_S, 100 * took)
+            if verdict is None and (seen == stamp or fresh):
                 return None
+        started = time.monotonic()
         verdict = self._quick_check()
-        self._checked = (time.monotonic(), stamp, verdict)
+        self._checked = (started, time.monotonic() - started, stamp, verdict)
         return verdict
 
     def _quick_check(self) -> str | None:
