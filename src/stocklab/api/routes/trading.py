@@ -400,5 +400,7 @@ def kill(body: KillIn, request: Request, settings: SettingsDep) -> KillOut:
             cancelled = [o.client_id for o in manager(request).cancel_all()]
     except StorageFailure as exc:
         log.error("kill switch %s, but the store failed: %s", "on" if body.on else "off", exc)
-        return KillOut(killed=body.on, cancelled=cancelled, warning=f"저장소 오류: {exc}")
+        undone = "기록과 미체결 주문 취소" if body.on and body.cancel_open else "기록"
+        warning = f"긴급 정지 파일은 바꿨지만 저장소 오류로 {undone}를 하지 못했습니다: {exc}"
+        return KillOut(killed=body.on, cancelled=cancelled, warning=warning)
     return KillOut(killed=body.on, cancelled=cancelled)
