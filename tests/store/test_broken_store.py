@@ -7,6 +7,8 @@ and off regardless; `/api/health` runs a quick integrity check and says `degrade
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -181,3 +183,30 @@ def test_a_sound_store_is_healthy_on_every_backend(store: Store) -> None:
     """The contract's `health()`: None when the store answers and checks out."""
     assert store.health() is None
     assert store.reader().health() is None
+
+
+def test_a_mongodb_server_that_goes_away_is_a_503_naming_it(tmp_path: Path) -> None:
+    """The MongoDB backend through real pymongo to the mongoeco wire server (see
+    tests/store/conftest.py), stopped under a running API: 503 and `degraded`, not 500."""
+    if sys.version_info < (3, 13):
+        pytest.skip("mongoeco needs Python >= 3.13")
+    script = Path(__file__).resolve().parents[1] / "support" / "mongoeco_server.py"
+    server = subprocess.Popen(
+        [sys.executable, str(script), str(tmp_path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        line = server.stdout.readline() if server.stdout else ""
+        assert line.startswith("PORT "), line
+        url = f"mongodb://127.0.0.1:{int(line.split()[1])}/gone?directConnection=true"
+        settings = load_settings(home=tmp_path / "home", store=url, sim_now=SIM_NOW)
+        with TestClient(create_app(settings, web_dist=None)) as client:
+            assert client.get("/api/store/overview").status_code == 200
+            server.kill()
+            server.wait(timeout=10)
+            is_problem(client.get("/api/store/overview"), 503, "127.0.0.1", "답하지 않습니다")
+            health = client.get("/api/health").json()
+            assert health["status"] == "degraded"
+            assert "127.0.0.1" in health["store"]["problem"]
+    finally:
+        server.kill()
+        server.wait(timeout=10)
