@@ -8,6 +8,7 @@ setting and what is allowed, which the CLI prints before exiting with code 2.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -27,6 +28,8 @@ from pydantic_settings import (
     SettingsError,
     TomlConfigSettingsSource,
 )
+
+from stocklab.errors import HomeUnusable
 
 ENV_PREFIX = "STOCKLAB_"
 DEFAULT_HOME = Path("~/.stocklab")
@@ -238,8 +241,27 @@ class Settings(BaseSettings):
 
     def ensure_home(self) -> Path:
         """Create the data directory (0700: it holds tokens and the account database)."""
-        self.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            self.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise home_unusable(self.home, exc) from None
         return self.home
+
+
+def home_unusable(home: Path, exc: OSError) -> HomeUnusable:
+    """Why the data directory cannot be used, in one line naming the path."""
+    if isinstance(exc, FileExistsError | NotADirectoryError):
+        cause = "디렉터리가 아니라 파일입니다 (또는 그 위의 경로 중 하나가 파일입니다)"
+    elif exc.errno == errno.EROFS:
+        cause = "읽기 전용 파일 시스템입니다"
+    elif isinstance(exc, PermissionError):
+        cause = "쓸 권한이 없습니다"
+    else:
+        cause = exc.strerror or str(exc)
+    return HomeUnusable(
+        f"데이터 디렉터리 {home}를 쓸 수 없습니다: {cause} — "
+        "STOCKLAB_HOME을 쓸 수 있는 디렉터리로 바꾸세요"
+    )
 
 
 def _toml_path() -> Path | None:

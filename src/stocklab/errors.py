@@ -2,6 +2,7 @@
 
 Each kind maps to one answer by its class, so the API, the CLI and the job runner treat
 it alike: a source or broker that cannot deliver is the server's trouble (API 503, exit 1),
+as is a data directory or database that cannot be used (`StorageFailure`),
 a code the source does not have is a 404, a broker's refusal is the order's answer. Every
 error carries `hint`, what the user can do, because a collector runs unattended and its
 run history is what a person reads later.
@@ -74,3 +75,13 @@ class OrderUnknown(SourceError):
 
     Never resend: look the order up with `Broker.orders()` first.
     """
+
+
+class StorageFailure(Exception):
+    """The data directory or the database cannot be used (full, read-only, corrupt, missing,
+    a file where a directory belongs): the server's trouble, API 503 and exit 1. The message
+    is one line naming the path, the cause and what to do."""
+
+
+class HomeUnusable(StorageFailure):
+    """The data directory (`STOCKLAB_HOME`) cannot be made or used."""

@@ -29,7 +29,7 @@ def problem(api: Api, path: str, status: int, **params: object) -> dict[str, obj
 
 def test_health_reports_store_and_scheduler(api: Api) -> None:
     body = api.client.get("/api/health").json()
-    assert body["store"] == {"reachable": True, "backend": "sqlite"}
+    assert body["store"] == {"reachable": True, "backend": "sqlite", "problem": None}
     assert body["scheduler"]["alive"] is False
     assert body["status"] == "degraded"
     assert body["version"]

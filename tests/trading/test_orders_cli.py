@@ -70,8 +70,9 @@ def test_orders_list_open_and_cancel_on_a_paper_account(tmp_path: Path) -> None:
 
 def test_cancelling_an_unknown_order_is_one_line_and_a_nonzero_exit(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    # A first command makes the store (and logs that once); the cancel comes after.
-    assert stocklab(home, "orders", "list").returncode == 0
+    # A first command that writes makes the store (and logs that once; a read makes
+    # nothing); the cancel comes after.
+    assert stocklab(home, "trade", "status").returncode == 0
     unknown = stocklab(home, "orders", "cancel", "no-such-order-42")
     assert unknown.returncode != 0
     assert unknown.stdout == ""

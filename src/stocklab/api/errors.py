@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from stocklab.errors import BrokerRejected, RateLimited, SourceError, UnknownCode
+from stocklab.errors import BrokerRejected, RateLimited, SourceError, StorageFailure, UnknownCode
 from stocklab.store import NotFound, StoreError
 
 log = logging.getLogger("stocklab.api")
@@ -105,9 +105,10 @@ def install(app: FastAPI) -> None:
         return problem(400, str(exc), request.url.path)
 
     @app.exception_handler(StoreError)
-    async def store_down(request: Request, exc: StoreError) -> JSONResponse:
+    @app.exception_handler(StorageFailure)  # a full disk, a corrupt file, a read-only home
+    async def store_down(request: Request, exc: Exception) -> JSONResponse:
         log.error("store error on %s: %s", request.url.path, exc)
-        return problem(503, f"저장소 오류: {exc}", request.url.path)
+        return problem(503, f"저장소 오류: {exc}", request.url.path, error=type(exc).__name__)
 
     @app.exception_handler(SourceError)
     async def source_failed(request: Request, exc: SourceError) -> JSONResponse:

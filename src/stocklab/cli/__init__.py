@@ -23,6 +23,7 @@ from stocklab.cli.strategy import strategy_app
 from stocklab.cli.system import up
 from stocklab.cli.trade import orders_app, trade_app
 from stocklab.config import ConfigError, redact_url
+from stocklab.errors import StorageFailure
 from stocklab.store import StoreError
 
 app = typer.Typer(
@@ -68,7 +69,7 @@ def main() -> None:
     except (ConfigError, BadOption) as exc:
         err_console.print(f"[red]{escape(str(exc))}[/red]", highlight=False)
         sys.exit(2)
-    except (StoreError, ValueError) as exc:
+    except (StoreError, StorageFailure, ValueError) as exc:  # a full disk, a corrupt file…
         err_console.print(f"[red]오류: {escape(str(exc))}[/red]", highlight=False)
         sys.exit(1)
 

@@ -10,10 +10,12 @@ from functools import cache
 
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 
 from stocklab.bounds import PORTS, check_day
 from stocklab.config import ConfigError, Settings, load_settings
-from stocklab.store import Store, StoreReader, open_store
+from stocklab.store import Store, StoreMissing, StoreReader, open_store
+from stocklab.store.sqlite import SqliteStore
 
 err_console = Console(stderr=True, soft_wrap=True)
 
@@ -85,6 +87,10 @@ def store(actor: str = "cli") -> Store:
 
 
 def reader() -> StoreReader:
-    s = settings()
-    s.ensure_home()
-    return open_store(s.store_url, actor="cli", readonly=True)
+    """The configured store, read-only. It creates nothing: on a fresh data directory it
+    says so in one line and answers as an empty store does."""
+    try:
+        return open_store(settings().store_url, actor="cli", readonly=True)
+    except StoreMissing as exc:
+        err_console.print(f"[yellow]{escape(str(exc))}[/yellow]", highlight=False)
+        return SqliteStore.blank(exc.path, actor="cli")

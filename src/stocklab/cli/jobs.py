@@ -6,6 +6,7 @@ import json
 import signal
 import sys
 import time
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
@@ -18,7 +19,7 @@ from stocklab.cli import common
 from stocklab.jobs.lifeline import Stopped, hold
 from stocklab.jobs.registry import JOBS, coerce_args, get_job, load_job_modules
 from stocklab.jobs.runner import end_run, run_job
-from stocklab.model import JobRun, JobStatus
+from stocklab.model import KST, JobRun, JobStatus
 from stocklab.store import open_store
 
 jobs_app = typer.Typer(help="작업: 목록, 지금 한 번 실행.", no_args_is_help=True)
@@ -121,19 +122,24 @@ def _run_inline(
 
 @schedule_app.command("list", help="작업 일정: cron, 다음 실행(KST), 마지막 상태.")
 def schedule_list() -> None:
-    from stocklab.scheduler.service import Scheduler, read_heartbeat
+    from stocklab.scheduler.config import load_schedules
+    from stocklab.scheduler.service import read_heartbeat
 
     settings = common.settings()
-    scheduler = Scheduler(settings)
+    # The plan from the settings, not a Scheduler: that opens the store for writing, and
+    # a list must create nothing on a fresh data directory.
+    schedules = load_schedules(settings)  # a bad schedule is a settings error, said first
     reader = common.reader()
     alive = read_heartbeat(settings)
+    now = datetime.now(KST)
     table = Table("작업", "cron", "다음 실행 (KST)", "휴장일", "제한", "마지막 실행", "상태")
-    for p in scheduler.planned():
+    for p in schedules.values():
         last = reader.list_job_runs(job=p.name, limit=1)
+        next_run = p.trigger().get_next_fire_time(None, now) if p.enabled else None
         table.add_row(
             p.name,
             p.cron if p.enabled else f"{p.cron} (꺼짐)",
-            f"{p.next_run:%Y-%m-%d %H:%M}" if p.next_run else "-",
+            f"{next_run:%Y-%m-%d %H:%M}" if next_run else "-",
             "건너뜀" if p.trading_days_only else "",
             f"{p.timeout}s",
             f"{last[0].started_at:%m-%d %H:%M}" if last else "",

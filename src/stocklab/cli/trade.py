@@ -16,6 +16,7 @@ from stocklab.agent.base import SourceError
 from stocklab.cli import common
 from stocklab.cli.jobs import report
 from stocklab.config import Settings
+from stocklab.errors import HomeUnusable, StorageFailure
 from stocklab.jobs.runner import run_job
 from stocklab.model import KST, JobStatus, OrderStatus
 from stocklab.trading import risk
@@ -144,9 +145,25 @@ def kill(
     keep_open: Annotated[bool, typer.Option(help="미체결 주문을 취소하지 않습니다")] = False,
 ) -> None:
     settings = common.settings()
-    store = common.store(actor="cli")
-    risk.set_kill(settings.home, not off, reason="cli")
-    store.audit_event("kill_switch", "trading", {"on": not off, "by": "cli"})
+    # The switch is a file, set first: it holds even when the store cannot be written.
+    settings.ensure_home()
+    try:
+        risk.set_kill(settings.home, not off, reason="cli")
+    except OSError as exc:
+        path = risk.kill_path(settings.home)
+        cause = exc.strerror or exc
+        raise HomeUnusable(f"긴급 정지 파일 {path}를 바꿀 수 없습니다: {cause}") from None
+    try:
+        store = common.store(actor="cli")
+        store.audit_event("kill_switch", "trading", {"on": not off, "by": "cli"})
+    except StorageFailure as exc:
+        done = "해제했습니다" if off else "켰습니다 (새 주문 차단)"
+        undone = "기록하지 못했습니다" if off else "기록하지도, 미체결 주문을 취소하지도 못했습니다"
+        common.err_console.print(
+            f"[red]긴급 정지는 {done}; 저장소 오류로 {undone}: {escape(str(exc))}[/red]",
+            highlight=False,
+        )
+        raise typer.Exit(1) from None
     if off:
         Console().print("긴급 정지를 해제했습니다")
         return

@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from stocklab.barseries import BarSeries
+from stocklab.errors import StorageFailure
 from stocklab.model import (
     KST,
     Account,
@@ -42,8 +44,24 @@ class StoreError(Exception):
     """Base of the storage module's errors; messages are meant for the user."""
 
 
-class StoreUnavailable(StoreError):
-    """The database cannot be opened or reached."""
+class StoreUnavailable(StoreError, StorageFailure):
+    """The database cannot be opened, reached or written (the server's trouble: 503, exit 1)."""
+
+
+class StoreFull(StoreUnavailable):
+    """The disk (or the database's size limit) is full; the write was not stored."""
+
+
+class StoreCorrupt(StoreUnavailable):
+    """The database file is damaged or is not a database."""
+
+
+class StoreMissing(StoreUnavailable):
+    """A read found no database yet (a fresh data directory); nothing was created."""
+
+    def __init__(self, message: str, *, path: Path) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 class NotFound(StoreError):
@@ -116,6 +134,10 @@ class StoreReader(Protocol):
 
     def describe(self) -> str: ...
     def ping(self) -> bool: ...
+    def health(self) -> str | None:
+        """None when the store answers and passes a quick integrity check, else why not."""
+        ...
+
     def close(self) -> None: ...
 
     def list_instruments(

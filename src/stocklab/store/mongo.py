@@ -10,10 +10,12 @@ which the order manager's reconcile then completes.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
@@ -24,7 +26,7 @@ from pydantic import BaseModel
 from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.collection import Collection
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
 from stocklab.barseries import NO_VALUE, BarSeries, from_epoch
 from stocklab.config import redact_url
@@ -56,6 +58,8 @@ from stocklab.store.base import (
     FillOutcome,
     NotFound,
     ReadOnlyError,
+    StoreError,
+    StoreFull,
     StoreReader,
     StoreUnavailable,
     VersionConflict,
@@ -138,6 +142,50 @@ def _load[M: BaseModel](kind: type[M], doc: dict[str, Any] | None) -> M | None:
     return kind.model_validate({k: _kst(doc[k]) for k in kind.model_fields if k in doc})
 
 
+_DISK_FULL = {14031}  # OutOfDiskSpace
+"""MongoDB's error codes for a server whose disk is full."""
+
+
+def _store_error(exc: PyMongoError, where: str) -> StoreError | None:
+    """The typed error for a server that is gone or full, naming it (credentials hidden);
+    None for anything else (a bad query stays a bug)."""
+    code = getattr(exc, "code", None)
+    if code in _DISK_FULL or "No space left on device" in str(exc):
+        return StoreFull(
+            f"MongoDB {where}: 서버의 디스크가 가득 찼습니다 (disk is full) — 이번 쓰기는 "
+            "저장하지 않았습니다; 서버의 공간을 비운 뒤 다시 실행하세요"
+        )
+    if isinstance(exc, ConnectionFailure):
+        return StoreUnavailable(
+            f"MongoDB {where}가 답하지 않습니다 ({type(exc).__name__}) — 서버가 떠 있는지, "
+            "STOCKLAB_STORE가 맞는지 확인하세요"
+        )
+    return None
+
+
+def _translated[**P, R](op: Callable[P, R]) -> Callable[P, R]:
+    @functools.wraps(op)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return op(*args, **kwargs)
+        except PyMongoError as exc:
+            typed = _store_error(exc, args[0].describe())  # type: ignore[attr-defined]
+            if typed is None:
+                raise
+            raise typed from exc
+
+    return run
+
+
+def _translate_errors[T: type](cls: T) -> T:
+    """The one place a driver error escaping a public operation becomes a StoreError."""
+    for name, member in list(vars(cls).items()):
+        if not name.startswith("_") and inspect.isfunction(member):
+            setattr(cls, name, _translated(member))
+    return cls
+
+
+@_translate_errors
 class MongoStore:
     """`Store` on a MongoDB database (one per stocklab installation)."""
 
@@ -188,6 +236,14 @@ class MongoStore:
             return True
         except Exception:
             return False
+
+    def health(self) -> str | None:
+        """A ping: the server keeps its own data sound, and reports trouble as errors."""
+        try:
+            self.db.command("ping")
+        except Exception as exc:
+            return f"MongoDB {self.describe()}가 답하지 않습니다 ({type(exc).__name__})"
+        return None
 
     def close(self) -> None:
         self.client.close()

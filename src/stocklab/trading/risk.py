@@ -7,6 +7,8 @@ the data directory, so every process (the trade job, the API, the CLI) sees it a
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -204,7 +206,14 @@ def is_killed(home: Path) -> bool:
 
 def set_kill(home: Path, on: bool, reason: str = "") -> None:
     path = kill_path(home)
-    if on:
-        path.write_text(reason or "manual", encoding="utf-8")
-    else:
+    if not on:
         path.unlink(missing_ok=True)
+        return
+    # The file's existence is the switch; the reason inside is a courtesy. Making a file
+    # takes no free block, writing one does: on a full disk the switch still goes on.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with contextlib.suppress(OSError):
+            os.write(fd, (reason or "manual").encode())
+    finally:
+        os.close(fd)

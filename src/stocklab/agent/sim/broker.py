@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from stocklab.agent.base import MarketData
+from stocklab.agent.base import MarketData, SourceUnavailable
 from stocklab.agent.broker import Balance, BrokerFill, BrokerOrder, BrokerRejected, Holding, Placed
 from stocklab.krx import is_trading_day, previous_trading_day, session
 from stocklab.krx.fills import FillModel, OrderRejected, check_price, fee
@@ -110,13 +110,24 @@ class PaperBroker:
         return _Book(orders=orders, **raw)
 
     def _save(self, book: _Book) -> None:
+        """Write the book whole, then swap it in: a failed write leaves the last book, and
+        a disk that refuses it is the broker's failure to deliver (never a 500)."""
         data = asdict(book)
         tmp = self.path.with_suffix(".tmp")
-        with tmp.open("w", encoding="utf-8") as f:
-            json.dump(data, f, ensure_ascii=False)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
+        try:
+            with tmp.open("w", encoding="utf-8") as f:
+                json.dump(data, f, ensure_ascii=False)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise SourceUnavailable(
+                f"모의 계좌 장부 {self.path}를 쓸 수 없습니다: {exc.strerror or exc}",
+                hint="디스크 공간과 데이터 디렉터리의 쓰기 권한을 확인하세요",
+                source=SOURCE,
+            ) from None
 
     def _instrument(self, code: str) -> Instrument:
         if self._instruments is None:

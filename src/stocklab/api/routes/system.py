@@ -27,14 +27,16 @@ router = APIRouter(prefix="/api", tags=["system"], responses=problems(400, 401, 
 
 @router.get("/health", response_model=Health, summary="상태: 저장소, 스케줄러, 버전")
 def health(reader: Reader, settings: SettingsDep) -> Health:
-    store_ok = reader.ping()
+    """Never fails: a store that does not answer, or fails its quick integrity check, is
+    `degraded` with the reason in `store.problem`."""
+    problem = reader.health()
     beat = read_heartbeat(settings)
     return Health(
-        status="ok" if store_ok and beat else "degraded",
+        status="ok" if problem is None and beat else "degraded",
         version=__version__,
         python=platform.python_version(),
         time=settings.now(),
-        store={"reachable": store_ok, "backend": reader.backend},
+        store={"reachable": problem is None, "backend": reader.backend, "problem": problem},
         scheduler={
             "alive": beat is not None,
             "pid": beat["pid"] if beat else None,

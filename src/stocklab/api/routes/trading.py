@@ -4,6 +4,7 @@ one the trade job uses (paper by default)."""
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 from datetime import datetime
@@ -23,6 +24,7 @@ from pydantic import (
 from stocklab.api.deps import Code, Reader, SettingsDep
 from stocklab.api.errors import BadParam, Refused
 from stocklab.api.schemas import problems
+from stocklab.errors import HomeUnusable, StorageFailure
 from stocklab.krx import price_limits, tick_size
 from stocklab.krx.fills import rate_units
 from stocklab.model import (
@@ -42,6 +44,8 @@ from stocklab.trading import risk
 from stocklab.trading.orders import OPEN, UNSENT, ClientIdReused, OrderManager
 from stocklab.trading.session import open_manager
 from stocklab.trading.strategy import STRATEGIES
+
+log = logging.getLogger("stocklab.api")
 
 read_router = APIRouter(
     prefix="/api", tags=["trading"], responses=problems(400, 401, 404, 422, 503)
@@ -146,6 +150,9 @@ class KillIn(BaseModel):
 class KillOut(BaseModel):
     killed: bool
     cancelled: list[str] = Field(default_factory=list)
+    warning: str | None = Field(
+        default=None, description="정지는 되었지만 기록·취소를 못 했을 때 그 이유 (저장소 오류)"
+    )
 
 
 @read_router.get("/account", response_model=AccountOut, summary="계좌: 예수금, 평가, 오늘 손익")
@@ -305,7 +312,9 @@ def strategies() -> list[StrategyOut]:
     ]
 
 
-@read_router.get("/kill", response_model=KillOut, summary="긴급 정지 상태")
+@read_router.get(
+    "/kill", response_model=KillOut, response_model_exclude_none=True, summary="긴급 정지 상태"
+)
 def kill_state(settings: SettingsDep) -> KillOut:
     return KillOut(killed=risk.is_killed(settings.home))
 
@@ -433,11 +442,30 @@ def cancel(client_id: str, request: Request) -> Order:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
 
 
-@write_router.post("/kill", response_model=KillOut, summary="긴급 정지 켜기·끄기 (토큰 필요)")
+@write_router.post(
+    "/kill",
+    response_model=KillOut,
+    response_model_exclude_none=True,  # `warning` only when there is one
+    summary="긴급 정지 켜기·끄기 (토큰 필요)",
+)
 def kill(body: KillIn, request: Request, settings: SettingsDep) -> KillOut:
-    risk.set_kill(settings.home, body.on, reason="api")
-    request.app.state.store.audit_event("kill_switch", "trading", {"on": body.on, "by": "api"})
-    cancelled = []
-    if body.on and body.cancel_open:
-        cancelled = [o.client_id for o in manager(request).cancel_all()]
+    """The switch is a file, set first; the store's record and the cancels follow, and a
+    store that fails them leaves the switch set and says so (200 with `warning`)."""
+    try:
+        risk.set_kill(settings.home, body.on, reason="api")
+    except OSError as exc:
+        raise HomeUnusable(
+            f"긴급 정지 파일 {risk.kill_path(settings.home)}를 바꿀 수 없습니다: "
+            f"{exc.strerror or exc}"
+        ) from None
+    cancelled: list[str] = []
+    try:
+        request.app.state.store.audit_event("kill_switch", "trading", {"on": body.on, "by": "api"})
+        if body.on and body.cancel_open:
+            cancelled = [o.client_id for o in manager(request).cancel_all()]
+    except StorageFailure as exc:
+        log.error("kill switch %s, but the store failed: %s", "on" if body.on else "off", exc)
+        undone = "기록과 미체결 주문 취소" if body.on and body.cancel_open else "기록"
+        warning = f"긴급 정지 파일은 바꿨지만 저장소 오류로 {undone}를 하지 못했습니다: {exc}"
+        return KillOut(killed=body.on, cancelled=cancelled, warning=warning)
     return KillOut(killed=body.on, cancelled=cancelled)
