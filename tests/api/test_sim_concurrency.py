@@ -183,7 +183,7 @@ def api(tmp_path: Path) -> Iterator[Api]:
 
 
 def test_a_bad_record_made_by_the_server_is_a_plain_500_and_bad_input_stays_422(
-    api: Api, monkeypatch: pytest.MonkeyPatch
+    api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     def broken(self: SimMarketData, code: str) -> Quote:
         return Quote(code=code, ts=self.now(), price=0, source="sim")  # price must be > 0
@@ -197,9 +197,32 @@ def test_a_bad_record_made_by_the_server_is_a_plain_500_and_bad_input_stays_422(
     body = answer.json()
     assert body["status"] == 500
     assert "서버 데이터 오류" in body["detail"]
+    ref = body["correlation_id"]
+    assert ref in body["detail"]  # the id to look for …
+    logged = [r.getMessage() for r in caplog.records if ref in r.getMessage()]
+    assert logged, "… and the log line that carries it"
+    assert "greater_than" in logged[0]  # the log has the whole story, the answer none of it
     assert "validation" not in answer.text.lower()
     assert "greater_than" not in answer.text
     # the request's own mistakes are still the caller's: a 422 naming the parameter
     bad = api.client.get("/api/codes", params={"limit": "many"})
     assert bad.status_code == 422, bad.text
     assert bad.json()["param"] == "limit"
+
+
+def test_a_bug_is_a_500_with_an_id_whose_traceback_is_in_the_log(
+    api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def bug(self: SimMarketData, code: str) -> Quote:
+        raise RuntimeError("secret internals: token=abc")
+
+    monkeypatch.setattr(SimMarketData, "quote", bug)
+    answer = api.client.get(f"/api/codes/{CODE}/quote")
+    assert answer.status_code == 500
+    body = answer.json()
+    assert body["correlation_id"].startswith("err-")
+    assert body["correlation_id"] in body["detail"]
+    assert "secret internals" not in answer.text
+    (record,) = [r for r in caplog.records if body["correlation_id"] in r.getMessage()]
+    assert record.exc_info is not None
+    assert "secret internals" in str(record.exc_info[1])

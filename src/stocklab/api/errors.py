@@ -9,6 +9,7 @@ Routes check what the request brings and name the parameter themselves, so a pyd
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -94,10 +95,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ValidationError)  # before ValueError, which it subclasses
     async def bad_record(request: Request, exc: ValidationError) -> JSONResponse:
-        log.error("invalid server-side record on %s: %s", request.url.path, exc)
+        ref = correlation_id()
+        log.error("[%s] invalid server-side record on %s: %s", ref, request.url.path, exc)
         return problem(
-            500, "서버 데이터 오류입니다 (요청의 잘못이 아닙니다); 로그를 확인하세요",
-            request.url.path,
+            500, f"서버 데이터 오류입니다 (요청의 잘못이 아닙니다); 로그에서 {ref}를 찾으세요",
+            request.url.path, correlation_id=ref,
         )  # fmt: skip
 
     @app.exception_handler(ValueError)
@@ -116,8 +118,18 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def bug(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s", request.url.path)
-        return problem(500, "서버 내부 오류입니다; 로그를 확인하세요", request.url.path)
+        ref = correlation_id()
+        log.exception("[%s] unhandled error on %s", ref, request.url.path)
+        return problem(
+            500, f"서버 내부 오류입니다; 로그에서 {ref}를 찾으세요 (traceback이 있습니다)",
+            request.url.path, correlation_id=ref,
+        )  # fmt: skip
+
+
+def correlation_id() -> str:
+    """A short id that ties a 500's answer to its traceback in the log: the answer says
+    nothing of the bug, the log says everything."""
+    return f"err-{secrets.token_hex(6)}"
 
 
 _TAGS = {"limit", "market"}

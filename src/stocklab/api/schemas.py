@@ -26,6 +26,9 @@ class Problem(BaseModel):
     )
     hint: str | None = Field(default=None, description="what to do about the source's error")
     limit: int | None = Field(default=None, description="for a 413: the route's body limit (bytes)")
+    correlation_id: str | None = Field(
+        default=None, description="for a 500: the id of its traceback in the server's log"
+    )
 
 
 def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
