@@ -3,9 +3,7 @@ the value and its range (exit 2, a usage error), never an OverflowError's traceb
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -15,27 +13,9 @@ from hypothesis import strategies as st
 
 from stocklab.bounds import FIRST_DAY, LAST_DAY, PORTS
 from stocklab.cli.common import BadOption, check_port, parse_date
+from tests.support.cli import stocklab
 
-SRC = Path(__file__).resolve().parents[1] / "src"
 RANGE = f"{FIRST_DAY} ~ {LAST_DAY}"
-
-
-def stocklab(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    full_env = {
-        **os.environ,
-        "STOCKLAB_HOME": str(home),
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")])),
-        "COLUMNS": "200",
-        "NO_COLOR": "1",
-        **env,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "stocklab", *args],
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def one_line(result: subprocess.CompletedProcess[str]) -> str:

@@ -3,37 +3,15 @@
 from __future__ import annotations
 
 import csv
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+from tests.support.cli import stocklab as run
+
 CODES = ("005930", "003550", "000270")
-
-
-def run(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """`python -m stocklab …` with its own data directory and a wide, plain terminal."""
-    full_env = {
-        **os.environ,
-        "STOCKLAB_HOME": str(home),
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")])),
-        "COLUMNS": "200",
-        "NO_COLOR": "1",
-        **env,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "stocklab", *args],
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def count(output: str, label: str, reason: str = "") -> int:

@@ -9,7 +9,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Query, Request
 
 from stocklab.api.errors import BadParam
 from stocklab.bounds import (
@@ -107,3 +107,7 @@ Reader = Annotated[StoreReader, Depends(get_reader)]
 Writer = Annotated[Store, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 Code = Annotated[str, Depends(valid_code)]
+Moment = Annotated[
+    str | None, Query(description=DAY_OR_MOMENT_HELP, json_schema_extra=DAY_OR_MOMENT)
+]
+"""A `start`/`end` query parameter, read with `when`."""

@@ -21,7 +21,13 @@ from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from stocklab.analysis.indicators import NAME_PATTERN, NAMES_HELP, compute, lookback
-from stocklab.api.deps import DAY_OR_MOMENT, DAY_OR_MOMENT_HELP, Code, Reader, SettingsDep, when
+from stocklab.api.deps import (
+    Code,
+    Moment,
+    Reader,
+    SettingsDep,
+    when,
+)
 from stocklab.api.errors import BadParam
 from stocklab.api.routes.codes import DEFAULT_PRICE_LIMIT
 from stocklab.api.schemas import problems
@@ -310,12 +316,8 @@ def indicators(
         ),
     ],
     tf: Annotated[Timeframe, Query(description="1d (일봉) 또는 1m (분봉)")] = Timeframe.DAY,
-    start: Annotated[
-        str | None, Query(description=DAY_OR_MOMENT_HELP, json_schema_extra=DAY_OR_MOMENT)
-    ] = None,
-    end: Annotated[
-        str | None, Query(description=DAY_OR_MOMENT_HELP, json_schema_extra=DAY_OR_MOMENT)
-    ] = None,
+    start: Moment = None,
+    end: Moment = None,
     limit: Annotated[int | None, Query(ge=1, le=MAX_LIMIT, description="최근 N개")] = None,
 ) -> Response:
     """Each indicator is computed with enough earlier bars that its first values in the

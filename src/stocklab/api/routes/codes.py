@@ -14,7 +14,7 @@ import orjson
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from stocklab.api.deps import DAY_OR_MOMENT, DAY_OR_MOMENT_HELP, Code, Reader, when
+from stocklab.api.deps import DAY_OR_MOMENT, DAY_OR_MOMENT_HELP, Code, Moment, Reader, when
 from stocklab.api.errors import BadParam
 from stocklab.api.schemas import (
     CodeDetail,
@@ -241,12 +241,8 @@ def flows(
     code: Code,
     reader: Reader,
     kind: Annotated[FlowKind | None, Query(description="investor, credit, short")] = None,
-    start: Annotated[
-        str | None, Query(description=DAY_OR_MOMENT_HELP, json_schema_extra=DAY_OR_MOMENT)
-    ] = None,
-    end: Annotated[
-        str | None, Query(description=DAY_OR_MOMENT_HELP, json_schema_extra=DAY_OR_MOMENT)
-    ] = None,
+    start: Moment = None,
+    end: Moment = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 250,
 ) -> FlowList:
     _known(reader, code)
