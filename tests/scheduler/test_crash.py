@@ -63,7 +63,8 @@ def test_jobs_that_die_are_recorded_failed_and_the_scheduler_goes_on(
         stopped = any(why in error for why in (REAPED, *STOPPED))
         assert run.status is (JobStatus.INTERRUPTED if stopped else JobStatus.FAILED), run
         assert run.ended_at is not None
-        assert run.pid not in (None, os.getpid())
+        if not stopped or REAPED in error:  # one stopped at shutdown may not have got its pid
+            assert run.pid not in (None, os.getpid())
         assert any(why in error for why in (DIED, REAPED, *STOPPED)), error
     exits = [r for r in history if r.job == "test_exit" and DIED in (r.error or "")]
     assert all("종료 코드 3" in (r.error or "") for r in exits)

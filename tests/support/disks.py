@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 import random
+import sqlite3
 import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import pytest
@@ -57,14 +58,22 @@ def fill(where: Path) -> None:
 
 def damage(db: Path, first: float, last: float, seed: int = 14) -> int:
     """Overwrite the pages between fractions `first` and `last` of a (checkpointed) SQLite
-    file with seeded noise, as a failing disk or a stray write would; returns how many."""
+    file with seeded noise, as a failing disk or a stray write would; returns how many.
+    The schema's own pages are spared wherever they lie (the file still opens: SQLite reads
+    its schema first), so the damage always lands on the data, whatever the layout."""
+    with closing(sqlite3.connect(db)) as conn:
+        schema = {
+            pageno - 1
+            for (pageno,) in conn.execute("SELECT pageno FROM dbstat WHERE name = 'sqlite_schema'")
+        }
     pages = db.stat().st_size // PAGE
     noise = random.Random(seed)
     lo, hi = max(1, int(pages * first)), max(2, int(pages * last))
+    hit = [page for page in range(lo, hi) if page not in schema]
     with db.open("r+b") as f:
-        for page in range(lo, hi):
+        for page in hit:
             f.seek(page * PAGE)
             f.write(noise.randbytes(PAGE))
         f.flush()
         os.fsync(f.fileno())
-    return hi - lo
+    return len(hit)

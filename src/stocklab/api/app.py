@@ -3,6 +3,7 @@ and the built web client served at `/` so one port serves the whole product."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,12 +19,14 @@ from stocklab.api.auth import ensure_token, require_token
 from stocklab.api.launch import Launcher
 from stocklab.api.routes import backtests, codes, jobs, system, trading
 from stocklab.config import Settings
+from stocklab.errors import StorageFailure
 from stocklab.jobs.runner import reap_stale_runs
 from stocklab.store import open_store
 
 if TYPE_CHECKING:
     from stocklab.scheduler.service import Scheduler
 
+log = logging.getLogger("stocklab.api")
 PACKAGED_WEB = Path(__file__).resolve().parents[1] / "webclient"
 """The built web client inside an installed package (setup.py copies it at build time)."""
 CHECKOUT_WEB = Path(__file__).resolve().parents[3] / "web" / "dist"
@@ -57,7 +60,10 @@ def create_app(
     app.state.token = token
     app.state.scheduler = scheduler
     app.state.launch = Launcher(app, settings)
-    reap_stale_runs(store)  # runs a killed server left 'running' end 'interrupted'
+    try:
+        reap_stale_runs(store)  # runs a killed server left 'running' end 'interrupted'
+    except StorageFailure as exc:  # a broken store still serves health and the kill switch
+        log.warning("could not check the run history at start: %s", exc)
     errors.install(app)
     gate.install(app)  # the token and body size, before any body is read
     app.add_middleware(GZipMiddleware, minimum_size=2_000)  # the code list and long series
