@@ -27,6 +27,9 @@ from stocklab.config import load_settings
 from tests.api.conftest import SIM_NOW, Api, filled_settings, serve
 
 EXAMPLES = 30  # per operation and mode; bounded so CI stays fast
+TIMEOUT = 60
+"""Seconds a request may take: a loaded CI machine is slow, and a timeout in the stateful
+phase cannot be replayed (the server's state has moved on), so it would hide the cause."""
 
 CROSS_RULES = ("기간이 거꾸로입니다", "보다 작아야 합니다", "본문의 client_id와 다릅니다")
 """Rules between two values that JSON Schema cannot state, so the document states them in
@@ -66,6 +69,7 @@ def fuzz(
             case.call_and_validate(
                 base_url=base,
                 headers=headers,
+                timeout=TIMEOUT,
                 excluded_checks=[positive_data_acceptance],
                 additional_checks=[valid_data_accepted],
             )
@@ -156,7 +160,7 @@ def chain(api: Api) -> list[int]:
             return output
 
         def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
-            return {"base_url": api.base, "headers": auth}
+            return {"base_url": api.base, "headers": auth, "timeout": TIMEOUT}
 
         def validate_response(self, response: Any, case: schemathesis.Case, **kwargs: Any) -> None:
             case.validate_response(
