@@ -11,6 +11,7 @@ from typing import Literal, overload
 
 from stocklab.config import parse_store_url
 from stocklab.store.base import (
+    MAX_LIMIT,
     BarCoverage,
     DuplicateKey,
     FillOutcome,
@@ -25,9 +26,12 @@ from stocklab.store.base import (
     StoreUnavailable,
     VersionConflict,
     WriteResult,
+    check_source,
+    date_range,
 )
 
 __all__ = [
+    "MAX_LIMIT",
     "BarCoverage",
     "DuplicateKey",
     "FillOutcome",
@@ -42,6 +46,8 @@ __all__ = [
     "StoreUnavailable",
     "VersionConflict",
     "WriteResult",
+    "check_source",
+    "date_range",
     "open_store",
 ]
 

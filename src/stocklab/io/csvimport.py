@@ -54,7 +54,7 @@ from stocklab.barseries import (
     within_rounding,
 )
 from stocklab.model import Instrument, Market, Timeframe, check_code, daily_ts
-from stocklab.store.base import MAX_LIMIT, Store, check_source
+from stocklab.store import MAX_LIMIT, Store, check_source
 
 REQUIRED = ("date", "open", "high", "low", "close", "volume")
 SUFFIXES = (".csv", ".csv.gz")
