@@ -583,9 +583,6 @@ class MongoStore:
     def get_account(self, account_id: str) -> Account | None:
         return _load(Account, self._c("accounts").find_one({"_id": account_id}))
 
-    def list_accounts(self) -> list[Account]:
-        return [_must(Account, d) for d in self._c("accounts").find().sort("_id", ASCENDING)]
-
     def insert_order(self, order: Order) -> Order:
         self._guard("insert_order")
         check_record(order, Order)

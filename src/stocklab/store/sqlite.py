@@ -840,12 +840,6 @@ class SqliteStore:
             self._read("SELECT data FROM accounts WHERE account_id = ?", [account_id]), Account
         )
 
-    def list_accounts(self) -> list[Account]:
-        return [
-            Account.model_validate_json(r[0])
-            for r in self._read("SELECT data FROM accounts ORDER BY account_id")
-        ]
-
     def insert_order(self, order: Order) -> Order:
         check_record(order, Order)
         stored = order.model_copy(update={"version": 1})
