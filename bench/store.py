@@ -37,8 +37,8 @@ from rich.table import Table
 
 from stocklab.barseries import BarSeries
 from stocklab.model import KST, daily_ts
-from stocklab.store.schema import MIGRATIONS
 from stocklab.store.sqlite import SqliteStore
+from stocklab.store.sqlite.schema import MIGRATIONS
 
 T0 = int(datetime(2024, 1, 2, 9, 0, tzinfo=KST).timestamp())
 D0 = int(daily_ts(datetime(2014, 1, 2).date()).timestamp())

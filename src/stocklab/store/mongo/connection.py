@@ -1,0 +1,251 @@
+"""The MongoDB backend's connection (on pymongo): indexes made on open, records as
+documents (datetimes stored as UTC, read back on the exchange clock), and the one place a
+driver error escaping an operation becomes a typed `StoreError`.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import logging
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from enum import Enum
+from typing import Any, Self
+
+import pymongo
+from pydantic import BaseModel
+from pymongo import ASCENDING, DESCENDING
+from pymongo.collection import Collection
+from pymongo.database import Database
+from pymongo.errors import ConnectionFailure, PyMongoError
+
+from stocklab.config import redact_url
+from stocklab.model import (
+    KST,
+    now_kst,
+)
+from stocklab.store.base import (
+    NotFound,
+    ReadOnlyError,
+    StoreError,
+    StoreFull,
+    StoreReader,
+    StoreUnavailable,
+)
+
+log = logging.getLogger("stocklab.store")
+
+_INDEXES: dict[str, list[tuple[list[tuple[str, int]], bool]]] = {
+    "instruments": [([("market", ASCENDING), ("_id", ASCENDING)], False)],
+    "bars": [
+        ([("code", ASCENDING), ("tf", ASCENDING), ("ts", ASCENDING)], True),
+        ([("tf", ASCENDING), ("ts", ASCENDING)], False),
+    ],
+    "series": [([("code", ASCENDING), ("tf", ASCENDING)], True)],
+    "flows": [([("code", ASCENDING), ("kind", ASCENDING), ("day", ASCENDING)], True)],
+    "orders": [([("account_id", ASCENDING), ("created_at", DESCENDING)], False)],
+    "fills": [
+        ([("account_id", ASCENDING), ("fill_id", ASCENDING)], True),
+        ([("client_id", ASCENDING), ("ts", ASCENDING)], False),
+    ],
+    "positions": [([("account_id", ASCENDING), ("code", ASCENDING)], True)],
+    "job_runs": [([("job", ASCENDING), ("started_at", DESCENDING)], False)],
+    "backtests": [([("created_at", DESCENDING)], False)],
+    "audit": [([("ts", DESCENDING)], False)],
+}
+
+_DISK_FULL = {14031}  # OutOfDiskSpace
+
+"""MongoDB's error codes for a server whose disk is full."""
+
+
+def _plain(value: Any) -> Any:
+    """A BSON-storable copy: aware datetimes stay (stored as UTC), the rest becomes JSON types."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def _doc(record: BaseModel) -> dict[str, Any]:
+    return _plain(record.model_dump())
+
+
+def _kst(value: Any) -> Any:
+    """Datetimes come back in UTC; records speak the exchange clock."""
+    if isinstance(value, datetime):
+        return _aware(value)
+    if isinstance(value, dict):
+        return {k: _kst(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_kst(v) for v in value]
+    return value
+
+
+def _load[M: BaseModel](kind: type[M], doc: dict[str, Any] | None) -> M | None:
+    if doc is None:
+        return None
+    return kind.model_validate({k: _kst(doc[k]) for k in kind.model_fields if k in doc})
+
+
+def _store_error(exc: PyMongoError, where: str) -> StoreError | None:
+    """The typed error for a server that is gone or full, naming it (credentials hidden);
+    None for anything else (a bad query stays a bug)."""
+    code = getattr(exc, "code", None)
+    if code in _DISK_FULL or "No space left on device" in str(exc):
+        return StoreFull(
+            f"MongoDB {where}: 서버의 디스크가 가득 찼습니다 (disk is full) — 이번 쓰기는 "
+            "저장하지 않았습니다; 서버의 공간을 비운 뒤 다시 실행하세요"
+        )
+    if isinstance(exc, ConnectionFailure):
+        return StoreUnavailable(
+            f"MongoDB {where}가 답하지 않습니다 ({type(exc).__name__}) — 서버가 떠 있는지, "
+            "STOCKLAB_STORE가 맞는지 확인하세요"
+        )
+    return None
+
+
+def _translated[**P, R](op: Callable[P, R]) -> Callable[P, R]:
+    @functools.wraps(op)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return op(*args, **kwargs)
+        except PyMongoError as exc:
+            typed = _store_error(exc, args[0].describe())  # type: ignore[attr-defined]
+            if typed is None:
+                raise
+            raise typed from exc
+
+    return run
+
+
+def _translate_errors[T: type](cls: T) -> T:
+    """The one place a driver error escaping a public operation becomes a StoreError."""
+    for name, member in list(vars(cls).items()):
+        if not name.startswith("_") and inspect.isfunction(member):
+            setattr(cls, name, _translated(member))
+    return cls
+
+
+def _match(**fields: Any) -> dict[str, Any]:
+    """A filter of the arguments that are not None."""
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def _must[M: BaseModel](kind: type[M], doc: dict[str, Any] | None) -> M:
+    record = _load(kind, doc)
+    if record is None:
+        raise NotFound(f"{kind.__name__} 레코드가 없습니다")
+    return record
+
+
+def _aware(ts: datetime) -> datetime:
+    """Some servers and stand-ins hand back naive datetimes; they are UTC."""
+    return (ts if ts.tzinfo else ts.replace(tzinfo=UTC)).astimezone(KST)
+
+
+@_translate_errors
+class MongoBase:
+    """The client, the database and the audit log of one stocklab installation."""
+
+    backend = "mongodb"
+
+    def __init__(
+        self,
+        client: Any,
+        db_name: str = "stocklab",
+        *,
+        actor: str = "stocklab",
+        readonly: bool = False,
+        url: str = "mongodb://",
+    ):
+        self.client = client
+        self.db: Database[dict[str, Any]] = client[db_name]
+        self.actor = actor
+        self.readonly = readonly
+        self._url = url
+        self._transactions: bool | None = None
+        if not readonly:
+            for name, specs in _INDEXES.items():
+                for keys, unique in specs:
+                    self.db[name].create_index(keys, unique=unique)
+
+    @classmethod
+    def connect(cls, url: str, *, actor: str = "stocklab", readonly: bool = False) -> Self:
+        """Connect and check the server answers, with a message that says what to do if not."""
+        try:
+            client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
+                url, tz_aware=True, serverSelectionTimeoutMS=5000, appname="stocklab"
+            )
+            client.admin.command("ping")
+            db = client.get_default_database(default="stocklab")
+        except (PyMongoError, ValueError) as exc:
+            raise StoreUnavailable(
+                f"MongoDB {redact_url(url)}에 연결할 수 없습니다 ({type(exc).__name__}); "
+                "서버가 떠 있는지, STOCKLAB_STORE가 맞는지 확인하세요"
+            ) from None
+        return cls(client, db.name, actor=actor, readonly=readonly, url=url)
+
+    def describe(self) -> str:
+        return redact_url(self._url)
+
+    def ping(self) -> bool:
+        try:
+            self.db.command("ping")
+            return True
+        except Exception:
+            return False
+
+    def health(self) -> str | None:
+        """A ping: the server keeps its own data sound, and reports trouble as errors."""
+        try:
+            self.db.command("ping")
+        except Exception as exc:
+            return f"MongoDB {self.describe()}가 답하지 않습니다 ({type(exc).__name__})"
+        return None
+
+    def close(self) -> None:
+        self.client.close()
+
+    def reader(self) -> StoreReader:
+        return type(self)(self.client, self.db.name, actor=self.actor, readonly=True, url=self._url)
+
+    def _c(self, name: str) -> Collection[dict[str, Any]]:
+        return self.db[name]
+
+    def _guard(self, operation: str) -> None:
+        if self.readonly:
+            raise ReadOnlyError(f"읽기 전용 저장소에는 쓸 수 없습니다 ({operation})")
+
+    def _audit(self, operation: str, collection: str, count: int, detail: dict[str, Any]) -> None:
+        self._c("audit").insert_one(
+            {
+                "ts": now_kst(),
+                "operation": operation,
+                "collection": collection,
+                "count": count,
+                "actor": self.actor,
+                "detail": json.loads(json.dumps(detail, ensure_ascii=False, default=str)),
+            }
+        )
+        log.debug("%s %s count=%d actor=%s %s", operation, collection, count, self.actor, detail)
+
+    def _supports_transactions(self) -> bool:
+        if self._transactions is None:
+            try:
+                hello = self.client.admin.command("hello")
+                self._transactions = bool(hello.get("setName") or hello.get("msg") == "isdbgrid")
+            except Exception:
+                self._transactions = False
+        return self._transactions
