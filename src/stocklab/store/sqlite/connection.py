@@ -28,10 +28,10 @@ from pydantic import BaseModel
 
 from stocklab.barseries import from_epoch
 from stocklab.model import (
-    now_kst,
+    AuditEntry,
+    BacktestSummary,
 )
 from stocklab.store.base import (
-    ReadOnlyError,
     StoreCorrupt,
     StoreError,
     StoreFull,
@@ -39,6 +39,7 @@ from stocklab.store.base import (
     StoreReader,
     StoreUnavailable,
 )
+from stocklab.store.policy import Key, KeyTaken, StorePolicy
 from stocklab.store.sqlite.schema import MIGRATIONS, SCHEMA_VERSION
 
 log = logging.getLogger("stocklab.store")
@@ -56,7 +57,7 @@ _LOW_DISK = 16 * 2**20
 """Free bytes under which health says degraded: collecting a day's bars takes megabytes."""
 
 
-class SqliteBase:
+class SqliteBase(StorePolicy):
     """Connections, transactions and health of one SQLite file (one per process, a
     connection per thread)."""
 
@@ -287,42 +288,93 @@ class SqliteBase:
             os.chmod(self.path, 0o600)
 
     @contextmanager
-    def _write(
-        self, operation: str, collection: str
-    ) -> Iterator[tuple[sqlite3.Connection, dict[str, Any]]]:
-        """One atomic write plus its audit entry. The body fills in `audit['count']`."""
-        if self.readonly:
-            raise ReadOnlyError(f"읽기 전용 저장소에는 쓸 수 없습니다 ({operation})")
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One `BEGIN IMMEDIATE` transaction: all of it is committed, or none."""
         with self._translated():
             conn = self._conn
             self._retry(lambda: conn.execute("BEGIN IMMEDIATE"))
-            audit: dict[str, Any] = {"count": 0, "detail": {}}
             try:
-                yield conn, audit
-                conn.execute(
-                    "INSERT INTO audit (ts, operation, collection, count, actor, detail)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (
-                        _ms(now_kst()),
-                        operation,
-                        collection,
-                        audit["count"],
-                        self.actor,
-                        json.dumps(audit["detail"], ensure_ascii=False, default=str),
-                    ),
-                )
+                yield conn
                 conn.execute("COMMIT")
             except BaseException:
                 if not _rollback(conn):  # a connection stuck in a transaction is let go
                     self._drop(conn)
                 raise
-        log.debug(
-            "%s %s count=%d actor=%s %s",
-            operation,
-            collection,
-            audit["count"],
-            self.actor,
-            audit["detail"],
+
+    def _append_audit(self, tx: sqlite3.Connection, entry: AuditEntry) -> None:
+        tx.execute(
+            "INSERT INTO audit (ts, operation, collection, count, actor, detail)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                _ms(entry.ts),
+                entry.operation,
+                entry.collection,
+                entry.count,
+                entry.actor,
+                json.dumps(entry.detail, ensure_ascii=False, default=str),
+            ),
+        )
+
+    def _rows_of(
+        self, tx: sqlite3.Connection | None, sql: str, params: Iterable[Any] = ()
+    ) -> list[tuple[Any, ...]]:
+        """Rows inside the write `tx`, or a read of their own when `tx` is None."""
+        if tx is None:
+            return self._read(sql, params)
+        return tx.execute(sql, tuple(params)).fetchall()
+
+    # -- records keyed by table -------------------------------------------------------
+
+    def _get[M: BaseModel](
+        self, tx: sqlite3.Connection | None, table: str, key: Key, kind: type[M]
+    ) -> M | None:
+        where = _key_where(table)
+        rows = self._rows_of(tx, f"SELECT data FROM {table} WHERE {where}", key)
+        return kind.model_validate_json(rows[0][0]) if rows else None
+
+    def _version_of(self, tx: sqlite3.Connection | None, table: str, key: Key) -> int | None:
+        rows = self._rows_of(tx, f"SELECT version FROM {table} WHERE {_key_where(table)}", key)
+        return rows[0][0] if rows else None
+
+    def _insert(self, tx: sqlite3.Connection, table: str, key: Key, record: BaseModel) -> None:
+        columns = {**dict(zip(_TABLES[table][0], key, strict=True)), **_extra(table, record)}
+        names = ", ".join([*columns, "data"])
+        marks = ", ".join("?" * (len(columns) + 1))
+        try:
+            tx.execute(
+                f"INSERT INTO {table} ({names}) VALUES ({marks})",
+                (*columns.values(), _dump(record)),
+            )
+        except sqlite3.IntegrityError:
+            raise KeyTaken(table) from None
+
+    def _replace(
+        self,
+        tx: sqlite3.Connection,
+        table: str,
+        key: Key,
+        record: BaseModel,
+        version: int | None,
+    ) -> bool:
+        extra = _extra(table, record)
+        sets = ", ".join(f"{col} = ?" for col in [*extra, "data"])
+        values = (*extra.values(), _dump(record))
+        if version is None:
+            keys = dict(zip(_TABLES[table][0], key, strict=True))
+            names = ", ".join([*keys, *extra, "data"])
+            marks = ", ".join("?" * (len(keys) + len(values)))
+            tx.execute(
+                f"INSERT INTO {table} ({names}) VALUES ({marks})"
+                f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}",
+                (*keys.values(), *values, *values),
+            )
+            return True
+        return (
+            tx.execute(
+                f"UPDATE {table} SET {sets} WHERE {_key_where(table)} AND version = ?",
+                (*values, *key, version),
+            ).rowcount
+            > 0
         )
 
     def _read(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
@@ -489,3 +541,36 @@ def _one[M: BaseModel](rows: list[tuple[Any, ...]], kind: type[M]) -> M | None:
 
 def _rows(conn: sqlite3.Connection, table: str, key: str, value: str) -> list[tuple[Any, ...]]:
     return conn.execute(f"SELECT data FROM {table} WHERE {key} = ?", (value,)).fetchall()
+
+
+_TABLES: dict[str, tuple[tuple[str, ...], Callable[[Any], dict[str, Any]]]] = {
+    "accounts": (("account_id",), lambda r: {"version": r.version}),
+    "orders": (
+        ("client_id",),
+        lambda r: {
+            "account_id": r.account_id,
+            "status": r.status.value,
+            "created_at": _ms(r.created_at),
+            "version": r.version,
+        },
+    ),
+    "positions": (("account_id", "code"), lambda r: {"version": r.version}),
+    "fills": (("account_id", "fill_id"), lambda r: {"client_id": r.client_id, "ts": _ms(r.ts)}),
+    "job_runs": (
+        ("run_id",),
+        lambda r: {"job": r.job, "status": r.status.value, "started_at": _ms(r.started_at)},
+    ),
+    "backtests": (
+        ("backtest_id",),
+        lambda r: {"created_at": _ms(r.created_at), "summary": _dump(BacktestSummary.of(r))},
+    ),
+}
+"""Each record table: its key columns, and the columns kept beside `data` for queries."""
+
+
+def _key_where(table: str) -> str:
+    return " AND ".join(f"{col} = ?" for col in _TABLES[table][0])
+
+
+def _extra(table: str, record: BaseModel) -> dict[str, Any]:
+    return _TABLES[table][1](record)
