@@ -84,6 +84,17 @@ class AuditNote:
 
 
 @dataclass(frozen=True, slots=True)
+class FlowQuery:
+    """A checked flow query: one code, optionally one kind, days as ISO text (inclusive)."""
+
+    code: str
+    kind: str | None
+    start: str | None
+    end: str | None
+    limit: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class SeriesNote:
     """One code's part of a bar write, for the overview: rows added and their span."""
 
@@ -377,14 +388,7 @@ class StorePolicy:
     def _bar_overview(self, code: str | None) -> list[BarCoverage]:
         raise NotImplementedError
 
-    def _load_flows(
-        self,
-        code: str,
-        kind: str | None,
-        start: str | None,
-        end: str | None,
-        limit: int | None,
-    ) -> list[Flow]:
+    def _load_flows(self, q: FlowQuery) -> list[Flow]:
         """Flows of one code, by day then kind."""
         raise NotImplementedError
 
@@ -440,11 +444,13 @@ class StorePolicy:
         date_range(start, end)
         check_limit(limit)
         return self._load_flows(
-            code,
-            None if kind is None else FlowKind(kind).value,
-            None if start is None else start.isoformat(),
-            None if end is None else end.isoformat(),
-            limit or None,
+            FlowQuery(
+                code,
+                None if kind is None else FlowKind(kind).value,
+                None if start is None else start.isoformat(),
+                None if end is None else end.isoformat(),
+                limit or None,
+            )
         )
 
     # -- ledger -----------------------------------------------------------------------

@@ -7,57 +7,35 @@ from __future__ import annotations
 
 import functools
 import inspect
-import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any, Self
 
 import pymongo
 from pydantic import BaseModel
-from pymongo import ASCENDING, DESCENDING
+from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
 from pymongo.database import Database
-from pymongo.errors import ConnectionFailure, PyMongoError
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
 from stocklab.config import redact_url
-from stocklab.model import (
-    KST,
-    now_kst,
-)
+from stocklab.model import KST, AuditEntry
 from stocklab.store.base import (
     NotFound,
-    ReadOnlyError,
     StoreError,
     StoreFull,
     StoreReader,
     StoreUnavailable,
 )
+from stocklab.store.mongo.migrations import migrate
+from stocklab.store.policy import Key, KeyTaken, StorePolicy
 
 log = logging.getLogger("stocklab.store")
 
-_INDEXES: dict[str, list[tuple[list[tuple[str, int]], bool]]] = {
-    "instruments": [([("market", ASCENDING), ("_id", ASCENDING)], False)],
-    "bars": [
-        ([("code", ASCENDING), ("tf", ASCENDING), ("ts", ASCENDING)], True),
-        ([("tf", ASCENDING), ("ts", ASCENDING)], False),
-    ],
-    "series": [([("code", ASCENDING), ("tf", ASCENDING)], True)],
-    "flows": [([("code", ASCENDING), ("kind", ASCENDING), ("day", ASCENDING)], True)],
-    "orders": [([("account_id", ASCENDING), ("created_at", DESCENDING)], False)],
-    "fills": [
-        ([("account_id", ASCENDING), ("fill_id", ASCENDING)], True),
-        ([("client_id", ASCENDING), ("ts", ASCENDING)], False),
-    ],
-    "positions": [([("account_id", ASCENDING), ("code", ASCENDING)], True)],
-    "job_runs": [([("job", ASCENDING), ("started_at", DESCENDING)], False)],
-    "backtests": [([("created_at", DESCENDING)], False)],
-    "audit": [([("ts", DESCENDING)], False)],
-}
-
 _DISK_FULL = {14031}  # OutOfDiskSpace
-
 """MongoDB's error codes for a server whose disk is full."""
 
 
@@ -130,9 +108,11 @@ def _translated[**P, R](op: Callable[P, R]) -> Callable[P, R]:
     return run
 
 
-def _translate_errors[T: type](cls: T) -> T:
-    """The one place a driver error escaping a public operation becomes a StoreError."""
-    for name, member in list(vars(cls).items()):
+def translate_errors[T: type](cls: T) -> T:
+    """The one place a driver error escaping a public operation becomes a StoreError
+    (every public method of the class, its own or inherited from the policy)."""
+    for name in dir(cls):
+        member = getattr(cls, name)
         if not name.startswith("_") and inspect.isfunction(member):
             setattr(cls, name, _translated(member))
     return cls
@@ -155,8 +135,7 @@ def _aware(ts: datetime) -> datetime:
     return (ts if ts.tzinfo else ts.replace(tzinfo=UTC)).astimezone(KST)
 
 
-@_translate_errors
-class MongoBase:
+class MongoBase(StorePolicy):
     """The client, the database and the audit log of one stocklab installation."""
 
     backend = "mongodb"
@@ -177,9 +156,7 @@ class MongoBase:
         self._url = url
         self._transactions: bool | None = None
         if not readonly:
-            for name, specs in _INDEXES.items():
-                for keys, unique in specs:
-                    self.db[name].create_index(keys, unique=unique)
+            migrate(self.db)
 
     @classmethod
     def connect(cls, url: str, *, actor: str = "stocklab", readonly: bool = False) -> Self:
@@ -224,23 +201,6 @@ class MongoBase:
     def _c(self, name: str) -> Collection[dict[str, Any]]:
         return self.db[name]
 
-    def _guard(self, operation: str) -> None:
-        if self.readonly:
-            raise ReadOnlyError(f"읽기 전용 저장소에는 쓸 수 없습니다 ({operation})")
-
-    def _audit(self, operation: str, collection: str, count: int, detail: dict[str, Any]) -> None:
-        self._c("audit").insert_one(
-            {
-                "ts": now_kst(),
-                "operation": operation,
-                "collection": collection,
-                "count": count,
-                "actor": self.actor,
-                "detail": json.loads(json.dumps(detail, ensure_ascii=False, default=str)),
-            }
-        )
-        log.debug("%s %s count=%d actor=%s %s", operation, collection, count, self.actor, detail)
-
     def _supports_transactions(self) -> bool:
         if self._transactions is None:
             try:
@@ -249,3 +209,63 @@ class MongoBase:
             except Exception:
                 self._transactions = False
         return self._transactions
+
+    @property
+    def atomic(self) -> bool:  # type: ignore[override]
+        return self._supports_transactions()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[ClientSession | None]:
+        """A MongoDB transaction where the deployment has them (replica set, sharded
+        cluster); on a standalone server the writes go one by one (None)."""
+        if not self._supports_transactions():
+            yield None
+            return
+        with self.client.start_session() as session, session.start_transaction():
+            yield session
+
+    def _append_audit(self, tx: ClientSession | None, entry: AuditEntry) -> None:
+        self._c("audit").insert_one(entry.model_dump(), session=tx)
+
+    # -- records keyed by table -------------------------------------------------------
+
+    def _get[M: BaseModel](
+        self, tx: ClientSession | None, table: str, key: Key, kind: type[M]
+    ) -> M | None:
+        return _load(kind, self._c(table).find_one({"_id": "/".join(key)}, session=tx))
+
+    def _version_of(self, tx: ClientSession | None, table: str, key: Key) -> int | None:
+        doc = self._c(table).find_one({"_id": "/".join(key)}, {"version": 1}, session=tx)
+        return None if doc is None else int(doc["version"])
+
+    def _insert(self, tx: ClientSession | None, table: str, key: Key, record: BaseModel) -> None:
+        try:
+            self._c(table).insert_one({"_id": "/".join(key), **_row(table, record)}, session=tx)
+        except DuplicateKeyError:
+            raise KeyTaken(table) from None
+
+    def _replace(
+        self,
+        tx: ClientSession | None,
+        table: str,
+        key: Key,
+        record: BaseModel,
+        version: int | None,
+    ) -> bool:
+        if version is None:
+            self._c(table).replace_one(
+                {"_id": "/".join(key)}, _row(table, record), upsert=True, session=tx
+            )
+            return True
+        res = self._c(table).update_one(
+            {"_id": "/".join(key), "version": version}, {"$set": _row(table, record)}, session=tx
+        )
+        return res.matched_count > 0
+
+
+def _row(table: str, record: BaseModel) -> dict[str, Any]:
+    """A record's document; an order keeps its account at the top level, for queries."""
+    doc = _doc(record)
+    if table == "orders":
+        doc["account_id"] = record.account_id  # type: ignore[attr-defined]
+    return doc

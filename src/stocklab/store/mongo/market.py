@@ -1,103 +1,69 @@
 """The MongoDB backend's market data: instruments, bars, flows, the bar overview.
 
-Bars are written with unordered bulk upserts (whose counts give inserted/updated/
-unchanged) and loads are sorted by the server.
+New bars are inserted and changed ones updated in unordered bulks, after the policy has
+diffed them against what is stored; loads are sorted by the server. Each `series`
+document (one per code and timeframe: count, first, last, source) is kept in step by
+the same write, so the overview is a read of it, never an aggregate over the bars.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from datetime import date, datetime
 from typing import Any
 
 import numpy as np
 from pymongo import ASCENDING, DESCENDING, UpdateOne
+from pymongo.client_session import ClientSession
 
 from stocklab.barseries import NO_VALUE, BarSeries, from_epoch
-from stocklab.model import (
-    Bar,
-    Flow,
-    FlowKind,
-    Instrument,
-    Market,
-    Timeframe,
-    check_code,
-)
-from stocklab.store.base import (
-    BarCoverage,
-    WriteResult,
-    bars_to_series,
-    check_flows,
-    check_instruments,
-    check_limit,
-    check_offset,
-    check_source,
-    date_range,
-    time_range,
-)
-from stocklab.store.mongo.connection import (
-    MongoBase,
-    _aware,
-    _doc,
-    _match,
-    _must,
-    _translate_errors,
-)
+from stocklab.model import Flow, Instrument, Timeframe
+from stocklab.store.base import BarCoverage
+from stocklab.store.mongo.connection import MongoBase, _aware, _doc, _match, _must
+from stocklab.store.policy import FlowQuery, SeriesNote
 
 _BULK_CHUNK = 5_000
-
 _BAR_FIELDS = ("open", "high", "low", "close", "volume", "value")
 
+Tx = ClientSession | None
 
-@_translate_errors
+
 class MongoMarketData(MongoBase):
     """`MarketData` on MongoDB."""
 
-    def upsert_instruments(self, items: Iterable[Instrument]) -> WriteResult:
-        self._guard("upsert_instruments")
-        rows = check_instruments(items)
-        ops = []
-        for r in rows:
-            fields = _doc(r)
-            code = fields.pop("code")
-            ops.append(UpdateOne({"_id": code}, {"$set": fields}, upsert=True))
-        result = self._bulk("instruments", ops)
-        self._audit(
-            "upsert_instruments", "instruments", result.inserted + result.updated, result.detail()
-        )
-        return result
-
-    def _bulk(self, collection: str, ops: list[UpdateOne]) -> WriteResult:
-        inserted = updated = matched = 0
+    def _bulk(self, tx: Tx, collection: str, ops: list[Any]) -> None:
         for i in range(0, len(ops), _BULK_CHUNK):
-            res = self._c(collection).bulk_write(ops[i : i + _BULK_CHUNK], ordered=False)
-            inserted += res.upserted_count
-            updated += res.modified_count
-            matched += res.matched_count
-        return WriteResult(inserted, updated, matched - updated)
+            self._c(collection).bulk_write(ops[i : i + _BULK_CHUNK], ordered=False, session=tx)
 
-    def _instrument_filter(self, market: Market | None, query: str | None) -> dict[str, Any]:
-        flt: dict[str, Any] = {}
-        if market is not None:
-            flt["market"] = Market(market).value
+    def _insert_many(self, tx: Tx, collection: str, docs: list[dict[str, Any]]) -> None:
+        for i in range(0, len(docs), _BULK_CHUNK):
+            self._c(collection).insert_many(docs[i : i + _BULK_CHUNK], ordered=False, session=tx)
+
+    # -- instruments ----------------------------------------------------------------
+
+    def _instruments_of(self, tx: Tx, codes: list[str]) -> dict[str, Instrument]:
+        found = self._c("instruments").find({"_id": {"$in": codes}}, session=tx)
+        return {d["_id"]: _instrument(d) for d in found}
+
+    def _write_instruments(self, tx: Tx, new: list[Instrument], changed: list[Instrument]) -> None:
+        self._insert_many(tx, "instruments", [_instrument_doc(r) for r in new])
+        ops = []
+        for r in changed:
+            fields = _instrument_doc(r)
+            ops.append(UpdateOne({"_id": fields.pop("_id")}, {"$set": fields}))
+        self._bulk(tx, "instruments", ops)
+
+    def _instrument_filter(self, market: str | None, query: str | None) -> dict[str, Any]:
+        flt: dict[str, Any] = _match(market=market)
         if query:
-            q = query.strip()
             flt["$or"] = [
-                {"_id": {"$regex": "^" + re.escape(q.upper())}},
-                {"name": {"$regex": re.escape(q)}},
+                {"_id": {"$regex": "^" + re.escape(query.upper())}},
+                {"name": {"$regex": re.escape(query)}},
             ]
         return flt
 
-    def list_instruments(
-        self,
-        market: Market | None = None,
-        query: str | None = None,
-        limit: int = 100,
-        offset: int = 0,
+    def _list_instruments(
+        self, market: str | None, query: str | None, limit: int, offset: int
     ) -> list[Instrument]:
-        check_limit(limit)
-        check_offset(offset)
         cursor = (
             self._c("instruments")
             .find(self._instrument_filter(market, query))
@@ -107,66 +73,94 @@ class MongoMarketData(MongoBase):
         )
         return [_instrument(d) for d in cursor]
 
-    def count_instruments(self, market: Market | None = None, query: str | None = None) -> int:
+    def _count_instruments(self, market: str | None, query: str | None) -> int:
         return self._c("instruments").count_documents(self._instrument_filter(market, query))
 
-    def get_instrument(self, code: str) -> Instrument | None:
-        doc = self._c("instruments").find_one({"_id": check_code(code)})
-        return _instrument(doc) if doc else None
+    # -- bars -----------------------------------------------------------------------
 
-    def save_bars(self, bars: BarSeries | Iterable[Bar], source: str = "unknown") -> WriteResult:
-        self._guard("save_bars")
-        series = bars_to_series(bars)
-        check_source(source)
-        if len(series) == 0:
-            return WriteResult()
-        s = series.sorted()
-        tf = s.timeframe.value
-        stamps = [from_epoch(t) for t in s.ts.tolist()]
-        cols = [
-            s.open.tolist(),
-            s.high.tolist(),
-            s.low.tolist(),
-            s.close.tolist(),
-            s.volume.tolist(),
-        ]
-        values = [None if v == NO_VALUE else v for v in s.value.tolist()]
-        ops = [
-            UpdateOne(
-                {"code": code, "tf": tf, "ts": ts},
-                {"$set": dict(zip(_BAR_FIELDS, (o, h, lo, c, v, val), strict=True))},
-                upsert=True,
+    def _series_spans(self, tx: Tx, tf: str, codes: list[str]) -> dict[str, tuple[int, int]]:
+        docs = self._c("series").find({"tf": tf, "code": {"$in": codes}}, session=tx)
+        return {d["code"]: (d.get("first", -(2**62)), d.get("last", 2**62)) for d in docs}
+
+    def _stored_bars(self, tx: Tx, code: str, tf: str, lo: int, hi: int) -> np.ndarray:
+        docs = (
+            self._c("bars")
+            .find(
+                {"code": code, "tf": tf, "ts": {"$gte": from_epoch(lo), "$lte": from_epoch(hi)}},
+                {"_id": 0, "ts": 1, **dict.fromkeys(_BAR_FIELDS, 1)},
+                session=tx,
             )
-            for code, ts, o, h, lo, c, v, val in zip(
-                s.code.tolist(), stamps, *cols, values, strict=True
-            )
-        ]
-        result = self._bulk("bars", ops)
-        codes, starts = np.unique(s.code, return_index=True)
-        for code in codes.tolist():
-            self._c("series").update_one(
-                {"code": code, "tf": tf}, {"$set": {"source": source}}, upsert=True
-            )
-        self._audit(
-            "save_bars",
-            "bars",
-            result.inserted + result.updated,
-            {**result.detail(), "timeframe": tf, "codes": len(starts), "source": source},
+            .sort("ts", ASCENDING)
         )
-        return result
+        return np.array([_bar_row(d) for d in docs], dtype=np.int64).reshape(-1, 7)
 
-    def load_bars(
-        self,
-        code: str,
-        timeframe: Timeframe | str,
-        start: datetime | date | None = None,
-        end: datetime | date | None = None,
-        limit: int | None = None,
+    def _write_bars(self, tx: Tx, new: BarSeries, changed: BarSeries) -> None:
+        tf = new.timeframe.value
+        self._insert_many(
+            tx, "bars", [{"code": c, "tf": tf, "ts": t, **f} for c, t, f in _bars(new)]
+        )
+        self._bulk(
+            tx,
+            "bars",
+            [UpdateOne({"code": c, "tf": tf, "ts": t}, {"$set": f}) for c, t, f in _bars(changed)],
+        )
+
+    def _note_series(self, tx: Tx, tf: str, notes: list[SeriesNote], source: str) -> None:
+        stored = {
+            d["code"]: d
+            for d in self._c("series").find(
+                {"tf": tf, "code": {"$in": [n.code for n in notes]}}, session=tx
+            )
+        }
+        for n in notes:
+            before = stored.get(n.code, {})
+            self._c("series").replace_one(
+                {"code": n.code, "tf": tf},
+                {
+                    "code": n.code,
+                    "tf": tf,
+                    "count": before.get("count", 0) + n.added,
+                    "first": min(before.get("first", n.first), n.first),
+                    "last": max(before.get("last", n.last), n.last),
+                    "source": source,
+                },
+                upsert=True,
+                session=tx,
+            )
+
+    def _delete_bars(self, tx: Tx, code: str, tf: str, lo: int, hi: int) -> int:
+        key = {"code": code, "tf": tf}
+        rng: dict[str, Any] = {}
+        if lo > -(2**61):  # the policy's open ends are ±2**62
+            rng["$gte"] = from_epoch(lo)
+        if hi < 2**61:
+            rng["$lte"] = from_epoch(hi)
+        flt = {**key, "ts": rng} if rng else key
+        deleted = self._c("bars").delete_many(flt, session=tx).deleted_count
+        count = self._c("bars").count_documents(key, session=tx)
+        if count == 0:
+            self._c("series").delete_many(key, session=tx)
+            return deleted
+        ends = [
+            next(iter(self._c("bars").find(key, {"ts": 1}, session=tx).sort("ts", way).limit(1)))
+            for way in (ASCENDING, DESCENDING)
+        ]
+        self._c("series").update_one(
+            key,
+            {
+                "$set": {
+                    "count": count,
+                    "first": int(_aware(ends[0]["ts"]).timestamp()),
+                    "last": int(_aware(ends[1]["ts"]).timestamp()),
+                }
+            },
+            session=tx,
+        )
+        return deleted
+
+    def _load_bars(
+        self, code: str, tf: Timeframe, lo: int | None, hi: int | None, limit: int | None
     ) -> BarSeries:
-        code = check_code(code)
-        tf = Timeframe(timeframe)
-        lo, hi = time_range(start, end)
-        check_limit(limit)
         flt: dict[str, Any] = {"code": code, "tf": tf.value}
         rng: dict[str, Any] = {}
         if lo is not None:
@@ -184,132 +178,71 @@ class MongoMarketData(MongoBase):
             docs.reverse()
         return BarSeries.from_rows(tf, code, [_bar_row(d) for d in docs])
 
-    def cross_section(self, timeframe: Timeframe | str, ts: datetime) -> BarSeries:
-        tf = Timeframe(timeframe)
-        at, _ = time_range(ts, None)
+    def _cross_section(self, tf: Timeframe, at: int) -> BarSeries:
         docs = list(
             self._c("bars")
-            .find({"tf": tf.value, "ts": from_epoch(int(at or 0))}, {"_id": 0})
+            .find({"tf": tf.value, "ts": from_epoch(at)}, {"_id": 0})
             .sort("code", ASCENDING)
         )
         codes = np.array([d["code"] for d in docs], dtype="<U6")
         return BarSeries.from_rows(tf, codes, [_bar_row(d) for d in docs])
 
-    def bar_overview(self, code: str | None = None) -> list[BarCoverage]:
-        only = _match(code=None if code is None else check_code(code))
-        sources = {
-            (d["code"], d["tf"]): d.get("source") for d in self._c("series").find(only, {"_id": 0})
-        }
-        groups = self._c("bars").aggregate(
-            [
-                {"$match": only},
-                {
-                    "$group": {
-                        "_id": {"code": "$code", "tf": "$tf"},
-                        "count": {"$sum": 1},
-                        "first": {"$min": "$ts"},
-                        "last": {"$max": "$ts"},
-                    }
-                },
-                {"$sort": {"_id.code": 1, "_id.tf": 1}},
-            ]
-        )
+    def _bar_overview(self, code: str | None) -> list[BarCoverage]:
+        docs = self._c("series").find({**_match(code=code), "count": {"$gt": 0}}, {"_id": 0})
         out = [
             BarCoverage(
-                g["_id"]["code"],
-                Timeframe(g["_id"]["tf"]),
-                g["count"],
-                _aware(g["first"]),
-                _aware(g["last"]),
-                sources.get((g["_id"]["code"], g["_id"]["tf"])),
+                d["code"],
+                Timeframe(d["tf"]),
+                d["count"],
+                from_epoch(d["first"]),
+                from_epoch(d["last"]),
+                d.get("source"),
             )
-            for g in groups
+            for d in docs
         ]
         return sorted(out, key=lambda c: (c.code, c.timeframe.value))
 
-    def delete_bars(
-        self,
-        code: str,
-        timeframe: Timeframe | str,
-        start: datetime | date | None = None,
-        end: datetime | date | None = None,
-    ) -> int:
-        self._guard("delete_bars")
-        code = check_code(code)
-        tf = Timeframe(timeframe).value
-        lo, hi = time_range(start, end)
-        flt: dict[str, Any] = {"code": code, "tf": tf}
-        rng: dict[str, Any] = {}
-        if lo is not None:
-            rng["$gte"] = from_epoch(lo)
-        if hi is not None:
-            rng["$lte"] = from_epoch(hi)
-        if rng:
-            flt["ts"] = rng
-        deleted = self._c("bars").delete_many(flt).deleted_count
-        if self._c("bars").count_documents({"code": code, "tf": tf}, limit=1) == 0:
-            self._c("series").delete_many({"code": code, "tf": tf})
-        self._audit(
-            "delete_bars",
-            "bars",
-            deleted,
-            {"code": code, "timeframe": tf, "start": start, "end": end},
-        )
-        return deleted
+    # -- flows ----------------------------------------------------------------------
 
-    def save_flows(self, flows: Iterable[Flow]) -> WriteResult:
-        self._guard("save_flows")
-        rows = check_flows(flows)
+    def _flows_of(self, tx: Tx, rows: list[Flow]) -> dict[tuple[str, str, str], Flow]:
         # Compare with what is stored first: "unchanged" must not depend on whether the
         # server detects no-op updates of sub-documents (emulators differ from mongod here).
         stored: dict[tuple[str, str, str], Flow] = {}
         for code in {f.code for f in rows}:
             days = [f.day.isoformat() for f in rows if f.code == code]
             for doc in self._c("flows").find(
-                {"code": code, "day": {"$gte": min(days), "$lte": max(days)}}
+                {"code": code, "day": {"$gte": min(days), "$lte": max(days)}}, session=tx
             ):
                 stored[(doc["code"], doc["kind"], doc["day"])] = _must(Flow, doc)
-        ops, inserted, unchanged = [], 0, 0
-        for f in rows:
-            before = stored.get((f.code, f.kind.value, f.day.isoformat()))
-            if before == f:
-                unchanged += 1
-                continue
-            inserted += before is None
+        return stored
+
+    def _write_flows(self, tx: Tx, new: list[Flow], changed: list[Flow]) -> None:
+        ops = []
+        for f in [*new, *changed]:
             doc = _doc(f)
             key = {k: doc.pop(k) for k in ("code", "kind", "day")}
             ops.append(UpdateOne(key, {"$set": doc}, upsert=True))
-        if ops:
-            self._bulk("flows", ops)
-        result = WriteResult(inserted, len(ops) - inserted, unchanged)
-        self._audit("save_flows", "flows", len(ops), result.detail())
-        return result
+        self._bulk(tx, "flows", ops)
 
-    def load_flows(
-        self,
-        code: str,
-        kind: FlowKind | str | None = None,
-        start: date | None = None,
-        end: date | None = None,
-        limit: int | None = None,
-    ) -> list[Flow]:
-        code = check_code(code)
-        date_range(start, end)
-        check_limit(limit)
-        flt: dict[str, Any] = {"code": code}
-        if kind is not None:
-            flt["kind"] = FlowKind(kind).value
-        rng: dict[str, Any] = {}
-        if start is not None:
-            rng["$gte"] = start.isoformat()
-        if end is not None:
-            rng["$lte"] = end.isoformat()
+    def _load_flows(self, q: FlowQuery) -> list[Flow]:
+        flt: dict[str, Any] = _match(code=q.code, kind=q.kind)
+        rng = _match(**{"$gte": q.start, "$lte": q.end})
         if rng:
             flt["day"] = rng
         cursor = self._c("flows").find(flt).sort([("day", DESCENDING), ("kind", ASCENDING)])
-        if limit:
-            cursor = cursor.limit(limit)
+        if q.limit:
+            cursor = cursor.limit(q.limit)
         return [_must(Flow, d) for d in reversed(list(cursor))]
+
+
+def _bars(s: BarSeries) -> list[tuple[str, Any, dict[str, Any]]]:
+    """(code, time, fields) of each bar; an unknown traded value is stored as null."""
+    values = [None if v == NO_VALUE else v for v in s.value.tolist()]
+    cols = (s.open.tolist(), s.high.tolist(), s.low.tolist(), s.close.tolist(), s.volume.tolist())
+    return [
+        (code, from_epoch(ts), dict(zip(_BAR_FIELDS, row, strict=True)))
+        for code, ts, *row in zip(s.code.tolist(), s.ts.tolist(), *cols, values, strict=True)
+    ]
 
 
 def _bar_row(d: dict[str, Any]) -> tuple[int, ...]:
@@ -323,6 +256,11 @@ def _bar_row(d: dict[str, Any]) -> tuple[int, ...]:
         d["volume"],
         NO_VALUE if value is None else value,
     )
+
+
+def _instrument_doc(r: Instrument) -> dict[str, Any]:
+    doc = _doc(r)
+    return {"_id": doc.pop("code"), **doc}
 
 
 def _instrument(doc: dict[str, Any]) -> Instrument:

@@ -20,7 +20,7 @@ import orjson
 from stocklab.barseries import NO_VALUE, BarSeries, from_epoch
 from stocklab.model import Flow, Instrument, Timeframe, now_kst
 from stocklab.store.base import BarCoverage, like_escape
-from stocklab.store.policy import SeriesNote, groups
+from stocklab.store.policy import FlowQuery, SeriesNote, groups
 from stocklab.store.sqlite.connection import SqliteBase, _chunks, _dump, _ms, _where
 
 _LOAD_BARS = (
@@ -235,26 +235,17 @@ class SqliteMarketData(SqliteBase):
             [(_dump(f), f.code, f.kind.value, f.day.isoformat()) for f in changed],
         )
 
-    def _load_flows(
-        self,
-        code: str,
-        kind: str | None,
-        start: str | None,
-        end: str | None,
-        limit: int | None,
-    ) -> list[Flow]:
-        sql, params = "SELECT data FROM flows WHERE code = ?", [code]
-        if kind is not None:
-            sql += " AND kind = ?"
-            params.append(kind)
-        if start is not None:
-            sql += " AND day >= ?"
-            params.append(start)
-        if end is not None:
+    def _load_flows(self, q: FlowQuery) -> list[Flow]:
+        sql, params = "SELECT data FROM flows WHERE code = ?", [q.code]
+        for clause, value in ((" AND kind = ?", q.kind), (" AND day >= ?", q.start)):
+            if value is not None:
+                sql += clause
+                params.append(value)
+        if q.end is not None:
             sql += " AND day <= ?"
-            params.append(end)
-        sql += " ORDER BY day DESC, kind" + (" LIMIT ?" if limit else "")
-        rows = self._read(sql, [*params, limit] if limit else params)
+            params.append(q.end)
+        sql += " ORDER BY day DESC, kind" + (" LIMIT ?" if q.limit else "")
+        rows = self._read(sql, [*params, q.limit] if q.limit else params)
         return [Flow.model_validate_json(r[0]) for r in reversed(rows)]
 
 
