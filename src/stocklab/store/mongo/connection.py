@@ -202,10 +202,16 @@ class MongoBase(StorePolicy):
         return self.db[name]
 
     def _supports_transactions(self) -> bool:
+        """A replica set or sharded cluster has transactions; otherwise one is tried (a
+        standalone mongod refuses it, a wire emulator may keep it), once per store."""
         if self._transactions is None:
             try:
                 hello = self.client.admin.command("hello")
                 self._transactions = bool(hello.get("setName") or hello.get("msg") == "isdbgrid")
+                if not self._transactions:
+                    with self.client.start_session() as session, session.start_transaction():
+                        self._c("meta").find_one({"_id": "schema"}, session=session)
+                    self._transactions = True
             except Exception:
                 self._transactions = False
         return self._transactions
