@@ -32,6 +32,7 @@ from stocklab.store.base import (
 )
 from stocklab.store.mongo.migrations import migrate
 from stocklab.store.policy import Key, KeyTaken, StorePolicy
+from stocklab.store.records import stamp, upgrade
 
 log = logging.getLogger("stocklab.store")
 
@@ -57,7 +58,7 @@ def _plain(value: Any) -> Any:
 
 
 def _doc(record: BaseModel) -> dict[str, Any]:
-    return _plain(record.model_dump())
+    return stamp(_plain(record.model_dump()))
 
 
 def _kst(value: Any) -> Any:
@@ -74,7 +75,8 @@ def _kst(value: Any) -> Any:
 def _load[M: BaseModel](kind: type[M], doc: dict[str, Any] | None) -> M | None:
     if doc is None:
         return None
-    return kind.model_validate({k: _kst(doc[k]) for k in kind.model_fields if k in doc})
+    data = upgrade(kind, {k: v for k, v in doc.items() if k != "_id"})
+    return kind.model_validate({k: _kst(data[k]) for k in kind.model_fields if k in data})
 
 
 def _store_error(exc: PyMongoError, where: str) -> StoreError | None:

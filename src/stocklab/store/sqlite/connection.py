@@ -40,6 +40,7 @@ from stocklab.store.base import (
     StoreUnavailable,
 )
 from stocklab.store.policy import Key, KeyTaken, StorePolicy
+from stocklab.store.records import from_json, to_json
 from stocklab.store.sqlite.schema import MIGRATIONS, SCHEMA_VERSION
 
 log = logging.getLogger("stocklab.store")
@@ -330,7 +331,7 @@ class SqliteBase(StorePolicy):
     ) -> M | None:
         where = _key_where(table)
         rows = self._rows_of(tx, f"SELECT data FROM {table} WHERE {where}", key)
-        return kind.model_validate_json(rows[0][0]) if rows else None
+        return from_json(kind, rows[0][0]) if rows else None
 
     def _version_of(self, tx: sqlite3.Connection | None, table: str, key: Key) -> int | None:
         rows = self._rows_of(tx, f"SELECT version FROM {table} WHERE {_key_where(table)}", key)
@@ -532,11 +533,11 @@ def _chunks[T](items: list[T], size: int) -> Iterator[list[T]]:
 
 
 def _dump(record: BaseModel) -> str:
-    return record.model_dump_json()
+    return to_json(record)
 
 
 def _one[M: BaseModel](rows: list[tuple[Any, ...]], kind: type[M]) -> M | None:
-    return kind.model_validate_json(rows[0][0]) if rows else None
+    return from_json(kind, rows[0][0]) if rows else None
 
 
 def _rows(conn: sqlite3.Connection, table: str, key: str, value: str) -> list[tuple[Any, ...]]:
@@ -562,7 +563,10 @@ _TABLES: dict[str, tuple[tuple[str, ...], Callable[[Any], dict[str, Any]]]] = {
     ),
     "backtests": (
         ("backtest_id",),
-        lambda r: {"created_at": _ms(r.created_at), "summary": _dump(BacktestSummary.of(r))},
+        lambda r: {
+            "created_at": _ms(r.created_at),
+            "summary": BacktestSummary.of(r).model_dump_json(),
+        },
     ),
 }
 """Each record table: its key columns, and the columns kept beside `data` for queries."""

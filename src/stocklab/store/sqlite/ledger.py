@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from stocklab.model import Fill, Order, Position
+from stocklab.store.records import from_json
 from stocklab.store.sqlite.connection import SqliteBase, _ms, _where
 
 
@@ -20,7 +21,7 @@ class SqliteLedger(SqliteBase):
             f"SELECT data FROM orders{where} ORDER BY created_at DESC, client_id LIMIT ?",
             [*params, limit],
         )
-        return [Order.model_validate_json(r[0]) for r in rows]
+        return [from_json(Order, r[0]) for r in rows]
 
     def _list_fills(
         self, account_id: str | None, client_id: str | None, limit: int, since: datetime | None
@@ -30,10 +31,10 @@ class SqliteLedger(SqliteBase):
         rows = self._read(
             f"SELECT data FROM fills{where} ORDER BY ts, fill_id LIMIT ?", [*params, limit]
         )
-        return [Fill.model_validate_json(r[0]) for r in rows]
+        return [from_json(Fill, r[0]) for r in rows]
 
     def _list_positions(self, account_id: str) -> list[Position]:
         rows = self._read(
             "SELECT data FROM positions WHERE account_id = ? ORDER BY code", [account_id]
         )
-        return [Position.model_validate_json(r[0]) for r in rows]
+        return [from_json(Position, r[0]) for r in rows]

@@ -21,6 +21,7 @@ from stocklab.barseries import NO_VALUE, BarSeries, from_epoch
 from stocklab.model import Flow, Instrument, Timeframe, now_kst
 from stocklab.store.base import BarCoverage, like_escape
 from stocklab.store.policy import FlowQuery, SeriesNote, groups
+from stocklab.store.records import from_json
 from stocklab.store.sqlite.connection import SqliteBase, _chunks, _dump, _ms, _where
 
 _LOAD_BARS = (
@@ -222,7 +223,7 @@ class SqliteMarketData(SqliteBase):
                 "SELECT data FROM flows WHERE code = ? AND kind = ? AND day = ?", key
             ).fetchone()
             if stored is not None:
-                out[key] = Flow.model_validate_json(stored[0])
+                out[key] = from_json(Flow, stored[0])
         return out
 
     def _write_flows(self, tx: sqlite3.Connection, new: list[Flow], changed: list[Flow]) -> None:
@@ -246,7 +247,7 @@ class SqliteMarketData(SqliteBase):
             params.append(q.end)
         sql += " ORDER BY day DESC, kind" + (" LIMIT ?" if q.limit else "")
         rows = self._read(sql, [*params, q.limit] if q.limit else params)
-        return [Flow.model_validate_json(r[0]) for r in reversed(rows)]
+        return [from_json(Flow, r[0]) for r in reversed(rows)]
 
 
 def _instrument_values(r: Instrument) -> tuple[Any, ...]:

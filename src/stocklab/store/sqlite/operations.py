@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from stocklab.model import AuditEntry, BacktestResult, BacktestSummary, JobRun
+from stocklab.store.records import from_json
 from stocklab.store.sqlite.connection import SqliteBase, _from_ms, _where
 
 
@@ -17,7 +18,7 @@ class SqliteOperations(SqliteBase):
             f"SELECT data FROM job_runs{where} ORDER BY started_at DESC, run_id LIMIT ?",
             [*params, limit],
         )
-        return [JobRun.model_validate_json(r[0]) for r in rows]
+        return [from_json(JobRun, r[0]) for r in rows]
 
     def _list_backtests(self, limit: int, offset: int) -> list[BacktestSummary]:
         rows = self._read(
@@ -28,7 +29,7 @@ class SqliteOperations(SqliteBase):
         return [
             BacktestSummary.model_validate_json(summary)
             if summary is not None
-            else BacktestSummary.of(BacktestResult.model_validate_json(data))
+            else BacktestSummary.of(from_json(BacktestResult, data))
             for summary, data in rows
         ]
 
