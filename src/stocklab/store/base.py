@@ -2,8 +2,8 @@
 
 The interfaces are small and by area — `MarketData`, `Ledger`, `Operations`, `Audit`,
 each with a read-only view — and `Store` is all of them; a caller may take just the area
-it needs. Every backend implements `Store`; readers (the API's GET routes) get a
-`StoreReader`.
+it needs. Every backend implements `Store` by deriving from `store.policy.StorePolicy`;
+readers (the API's GET routes) get a `StoreReader`.
 Writes are validated, idempotent where a natural key exists, and each leaves one
 `AuditEntry` (time, operation, collection, count, actor) in an append-only log.
 """
