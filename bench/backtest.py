@@ -107,8 +107,8 @@ class Row:
 
 def sample_store(data: Path, home: Path, codes: list[str] | None = None) -> Any:
     """A scratch SQLite store with the sample imported as `stocklab store import-csv` does."""
+    from stocklab.io.csvimport import import_csv, import_instruments
     from stocklab.store import open_store
-    from stocklab.store.csvimport import import_csv, import_instruments
 
     store = open_store(f"sqlite:///{home / 'bench.db'}", actor="bench")
     import_instruments(store, data / "instruments.csv")

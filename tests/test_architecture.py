@@ -46,3 +46,13 @@ def test_a_driver_import_outside_the_store_breaks_the_contract(tmp_path: Path) -
     assert result.returncode != 0
     assert "stocklab.model -> sqlite3" in result.stdout
     assert "BROKEN" in result.stdout
+
+
+def test_io_reaching_into_a_backend_breaks_the_contract(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    shutil.copytree(ROOT / "src" / "stocklab", src / "stocklab")
+    module = src / "stocklab" / "io" / "export.py"
+    module.write_text(module.read_text() + "\nimport stocklab.store.sqlite  # a wall breach\n")
+    result = lint_imports(src, tmp_path)
+    assert result.returncode != 0
+    assert "stocklab.io.export -> stocklab.store.sqlite" in result.stdout

@@ -20,9 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from stocklab.barseries import NO_VALUE, BarSeries
-from stocklab.model import Timeframe, daily_ts
-from stocklab.store import BarCoverage, Store, StoreReader, open_store
-from stocklab.store.csvimport import (
+from stocklab.io.csvimport import (
     BAD_CODE,
     BAD_DATE,
     BAD_MARKET,
@@ -48,7 +46,9 @@ from stocklab.store.csvimport import (
     import_csv,
     import_instruments,
 )
-from stocklab.store.export import export_bars, format_for
+from stocklab.io.export import export_bars, format_for
+from stocklab.model import Timeframe, daily_ts
+from stocklab.store import BarCoverage, Store, StoreReader, open_store
 from tests.support.paths import SHARED
 
 DATA = SHARED / "data" / "krx-daily"

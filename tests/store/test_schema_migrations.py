@@ -16,8 +16,8 @@ from pathlib import Path
 from stocklab.model import KST, AuditEntry, Instrument, Market, Timeframe, daily_ts
 from stocklab.store import WriteResult
 from stocklab.store.base import BarCoverage
-from stocklab.store.schema import MIGRATIONS, SCHEMA_VERSION
 from stocklab.store.sqlite import SqliteStore
+from stocklab.store.sqlite.schema import MIGRATIONS, SCHEMA_VERSION
 
 # Schema v1 is the first migration, which must never be edited: files made by the first
 # release exist. Its text (whitespace aside) is pinned by this digest (commit 87c0f11).

@@ -13,17 +13,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from stocklab.cli import common
-from stocklab.krx import last_closed_session
-from stocklab.model import Timeframe, check_code
-from stocklab.store.base import check_source, date_range
-from stocklab.store.csvimport import (
+from stocklab.io.csvimport import (
     ImportReport,
     InstrumentReport,
     expand_paths,
     import_csv,
     import_instruments,
 )
-from stocklab.store.export import export_bars, format_for
+from stocklab.io.export import export_bars, format_for
+from stocklab.krx import last_closed_session
+from stocklab.model import Timeframe, check_code
+from stocklab.store import check_source, date_range
 
 store_app = typer.Typer(help="저장소: 현황, CSV 가져오기, 내보내기.", no_args_is_help=True)
 

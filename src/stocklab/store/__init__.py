@@ -1,8 +1,9 @@
 """The storage module: the only code in stocklab that touches a database.
 
 `open_store(url)` picks the backend from the URL: `sqlite:///path` (embedded, the
-default) or `mongodb://…`. Callers get domain operations (`Store`), or a read-only
-view (`StoreReader`) when `readonly=True`.
+default) or `mongodb://…`. Callers get domain operations (`Store`: the areas
+`MarketData`, `Ledger`, `Operations` and `Audit` together), or a read-only view
+(`StoreReader`) when `readonly=True`.
 """
 
 from __future__ import annotations
@@ -11,37 +12,63 @@ from typing import Literal, overload
 
 from stocklab.config import parse_store_url
 from stocklab.store.base import (
+    AREAS,
+    MAX_LIMIT,
+    Audit,
+    AuditReader,
     BarCoverage,
     DuplicateKey,
     FillOutcome,
+    Ledger,
+    LedgerReader,
+    MarketData,
+    MarketDataReader,
     NotFound,
+    Operations,
+    OperationsReader,
     ReadOnlyError,
     Store,
     StoreCorrupt,
     StoreError,
     StoreFull,
+    StoreHandle,
     StoreMissing,
     StoreReader,
     StoreUnavailable,
     VersionConflict,
     WriteResult,
+    check_source,
+    date_range,
 )
 
 __all__ = [
+    "AREAS",
+    "MAX_LIMIT",
+    "Audit",
+    "AuditReader",
     "BarCoverage",
     "DuplicateKey",
     "FillOutcome",
+    "Ledger",
+    "LedgerReader",
+    "MarketData",
+    "MarketDataReader",
     "NotFound",
+    "Operations",
+    "OperationsReader",
     "ReadOnlyError",
     "Store",
     "StoreCorrupt",
     "StoreError",
     "StoreFull",
+    "StoreHandle",
     "StoreMissing",
     "StoreReader",
     "StoreUnavailable",
     "VersionConflict",
     "WriteResult",
+    "check_source",
+    "date_range",
     "open_store",
 ]
 

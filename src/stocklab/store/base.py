@@ -1,6 +1,9 @@
 """The storage module's contract: domain operations, never a query pass-through.
 
-Every backend implements `Store`; readers (the API's GET routes) get a `StoreReader`.
+The interfaces are small and by area — `MarketData`, `Ledger`, `Operations`, `Audit`,
+each with a read-only view — and `Store` is all of them; a caller may take just the area
+it needs. Every backend implements `Store` by deriving from `store.policy.StorePolicy`;
+readers (the API's GET routes) get a `StoreReader`.
 Writes are validated, idempotent where a natural key exists, and each leaves one
 `AuditEntry` (time, operation, collection, count, actor) in an append-only log.
 """
@@ -127,8 +130,8 @@ class FillOutcome:
 
 
 @runtime_checkable
-class StoreReader(Protocol):
-    """Read operations, all of them safe to run from any process at any time."""
+class StoreHandle(Protocol):
+    """The connection itself: which backend, whether it answers, and closing it."""
 
     backend: str
 
@@ -139,6 +142,11 @@ class StoreReader(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class MarketDataReader(Protocol):
+    """Reads of the market's records: instruments, bars, investor flows, the overview."""
 
     def list_instruments(
         self,
@@ -170,8 +178,30 @@ class StoreReader(Protocol):
         limit: int | None = None,
     ) -> list[Flow]: ...
 
+
+@runtime_checkable
+class MarketData(MarketDataReader, Protocol):
+    """Market data, read and written (what the collectors and the CSV import use)."""
+
+    def upsert_instruments(self, items: Iterable[Instrument]) -> WriteResult: ...
+    def save_bars(
+        self, bars: BarSeries | Iterable[Bar], source: str = "unknown"
+    ) -> WriteResult: ...
+    def delete_bars(
+        self,
+        code: str,
+        timeframe: Timeframe | str,
+        start: datetime | date | None = None,
+        end: datetime | date | None = None,
+    ) -> int: ...
+    def save_flows(self, flows: Iterable[Flow]) -> WriteResult: ...
+
+
+@runtime_checkable
+class LedgerReader(Protocol):
+    """Reads of the books: accounts (cash), orders, fills, positions."""
+
     def get_account(self, account_id: str) -> Account | None: ...
-    def list_accounts(self) -> list[Account]: ...
     def get_order(self, client_id: str) -> Order | None: ...
     def list_orders(
         self,
@@ -193,6 +223,25 @@ class StoreReader(Protocol):
     def get_position(self, account_id: str, code: str) -> Position | None: ...
     def list_positions(self, account_id: str) -> list[Position]: ...
 
+
+@runtime_checkable
+class Ledger(LedgerReader, Protocol):
+    """The books, read and written with optimistic versions (what the order manager uses)."""
+
+    def create_account(self, account: Account) -> Account: ...
+    def update_account(self, account: Account) -> Account: ...
+    def insert_order(self, order: Order) -> Order: ...
+    def update_order(self, order: Order) -> Order: ...
+    def save_position(self, position: Position) -> Position: ...
+    def apply_fill(
+        self, fill: Fill, order: Order, position: Position, account: Account
+    ) -> FillOutcome: ...
+
+
+@runtime_checkable
+class OperationsReader(Protocol):
+    """Reads of what stocklab itself did: job runs, backtest results."""
+
     def get_job_run(self, run_id: str) -> JobRun | None: ...
     def list_job_runs(
         self, job: str | None = None, status: JobStatus | None = None, limit: int = 50
@@ -205,6 +254,19 @@ class StoreReader(Protocol):
 
     def count_backtests(self) -> int: ...
 
+
+@runtime_checkable
+class Operations(OperationsReader, Protocol):
+    """Job runs and backtest results, read and written (what jobs and the scheduler use)."""
+
+    def save_job_run(self, run: JobRun) -> JobRun: ...
+    def save_backtest(self, result: BacktestResult) -> WriteResult: ...
+
+
+@runtime_checkable
+class AuditReader(Protocol):
+    """The append-only log of every write, newest first."""
+
     def list_audit(
         self,
         operation: str | None = None,
@@ -215,38 +277,31 @@ class StoreReader(Protocol):
 
 
 @runtime_checkable
-class Store(StoreReader, Protocol):
-    """Reads plus the writes; the only door to the database."""
-
-    def reader(self) -> StoreReader: ...
-
-    def upsert_instruments(self, items: Iterable[Instrument]) -> WriteResult: ...
-    def save_bars(
-        self, bars: BarSeries | Iterable[Bar], source: str = "unknown"
-    ) -> WriteResult: ...
-    def delete_bars(
-        self,
-        code: str,
-        timeframe: Timeframe | str,
-        start: datetime | date | None = None,
-        end: datetime | date | None = None,
-    ) -> int: ...
-    def save_flows(self, flows: Iterable[Flow]) -> WriteResult: ...
-
-    def create_account(self, account: Account) -> Account: ...
-    def update_account(self, account: Account) -> Account: ...
-    def insert_order(self, order: Order) -> Order: ...
-    def update_order(self, order: Order) -> Order: ...
-    def save_position(self, position: Position) -> Position: ...
-    def apply_fill(
-        self, fill: Fill, order: Order, position: Position, account: Account
-    ) -> FillOutcome: ...
-
-    def save_job_run(self, run: JobRun) -> JobRun: ...
-    def save_backtest(self, result: BacktestResult) -> WriteResult: ...
+class Audit(AuditReader, Protocol):
+    """The audit log; writes of the other areas append to it by themselves."""
 
     def audit_event(self, operation: str, collection: str, detail: dict[str, object]) -> None:
         """Record something that wrote nothing, such as a refused request."""
+        ...
+
+
+AREAS: tuple[type, ...] = (MarketData, Ledger, Operations, Audit)
+"""The store's interfaces by area; each holds at most a dozen methods."""
+
+
+@runtime_checkable
+class StoreReader(
+    StoreHandle, MarketDataReader, LedgerReader, OperationsReader, AuditReader, Protocol
+):
+    """Every area's reads, all of them safe to run from any process at any time."""
+
+
+@runtime_checkable
+class Store(StoreReader, MarketData, Ledger, Operations, Audit, Protocol):
+    """Every area, read and written; the only door to the database."""
+
+    def reader(self) -> StoreReader:
+        """A read-only view of the same database."""
         ...
 
 

@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 
 from stocklab.barseries import NO_VALUE, BarSeries
 from stocklab.model import KST, Timeframe, check_code
-from stocklab.store.base import StoreReader, date_range
+from stocklab.store import StoreReader, date_range
 
 Format = Literal["csv", "parquet"]
 FORMATS: tuple[Format, ...] = ("csv", "parquet")
