@@ -41,6 +41,12 @@ from stocklab.trading.strategy import Strategy, get_strategy
 
 log = logging.getLogger("stocklab.trading")
 
+_MAY_HAVE_FILLS = tuple(
+    s
+    for s in OrderStatus
+    if s not in (OrderStatus.NEW, OrderStatus.SUBMITTED, OrderStatus.ACCEPTED, OrderStatus.REJECTED)
+)
+
 
 @dataclass(frozen=True)
 class Configured:
@@ -156,16 +162,22 @@ class Trader:
     def _entry(self, code: str) -> tuple[int, datetime | None] | None:
         """(price, time) of the first fill of the last filled buy: the backtest sets a
         position's take-profit and stop from its first fill and counts its holding time
-        from that fill's bar."""
-        for order in self.store.list_orders(self.manager.account_id, limit=200):
-            req = order.request
-            if req.code == code and req.side is Side.BUY and order.filled_qty:
-                fills = self.store.list_fills(
-                    self.manager.account_id, client_id=order.client_id, limit=1
-                )
-                if fills:
-                    return fills[0].price, fills[0].ts
-                return order.filled_amount // order.filled_qty, None
+        from that fill's bar.
+
+        The newest orders are looked at first; a position held for long has a take-profit
+        re-placed every session (each expiring unfilled), which pushes its buy out of
+        them, so then every order that may hold fills is searched."""
+        for statuses, limit in ((None, 200), (_MAY_HAVE_FILLS, MAX_LIMIT)):
+            orders = self.store.list_orders(self.manager.account_id, statuses=statuses, limit=limit)
+            for order in orders:
+                req = order.request
+                if req.code == code and req.side is Side.BUY and order.filled_qty:
+                    fills = self.store.list_fills(
+                        self.manager.account_id, client_id=order.client_id, limit=1
+                    )
+                    if fills:
+                        return fills[0].price, fills[0].ts
+                    return order.filled_amount // order.filled_qty, None
         return None
 
     def _trade(self, strategy: Strategy, code: str, report: CycleReport) -> None:
