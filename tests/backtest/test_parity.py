@@ -18,6 +18,9 @@ this test is what shows it.
 
 `ten_tick` is the seed's minute strategy; its signals do not depend on the bar length, so
 it runs here on daily bars (the only real prices there are), as `ten_tick` with `DAY` bars.
+A third run adds a take-profit in percent and a holding limit to `sma_cross`. A stop is
+not compared: paper holds no stop order, so the trader sells at market the cycle after a
+bar touched the stop, where the backtest fills at the stop within that bar.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from stocklab.backtest.layout import (
     F_REASON,
     F_SIDE,
     F_TAX,
+    MAX_HOLDING,
     SIGNAL,
     TAKE_PROFIT,
 )
@@ -56,7 +60,7 @@ from stocklab.model import (
     Flow,
     Instrument,
     Market,
-    OrderType,
+    Order,
     Quote,
     Side,
     Timeframe,
@@ -65,7 +69,7 @@ from stocklab.model import (
 from stocklab.store import Store, open_store
 from stocklab.trading.orders import OrderManager
 from stocklab.trading.risk import Limits
-from stocklab.trading.strategy import SmaCross, Strategy, TenTick
+from stocklab.trading.strategy import Rules, SmaCross, Strategy, TenTick
 from stocklab.trading.trader import Configured, Trader
 from tests.support.paths import SHARED
 
@@ -80,13 +84,21 @@ CASH = 10_000_000
 ACCOUNT = "parity"
 
 Row = tuple[date, str, int, int, int, int, str]
-"""(day, side, shares, price, commission, tax, why: entry / exit / take_profit)"""
+"""(day, side, shares, price, commission, tax, why: entry / exit / take_profit / holding)"""
 
 
 class DailyTenTick(TenTick):
     """`ten_tick` with daily bars."""
 
     timeframe = Timeframe.DAY
+
+
+class SmaCrossWithExits(SmaCross):
+    """`sma_cross` that also takes profit 4% above the entry and sells after 8 bars."""
+
+    @property
+    def rules(self) -> Rules:
+        return Rules(take_profit_pct=Decimal("0.04"), max_holding_bars=8)
 
 
 @dataclass(frozen=True)
@@ -198,10 +210,12 @@ class Outcome:
     """Orders that ended without a fill, as `why status`."""
 
 
-def _why(side: Side, order_type: OrderType) -> str:
-    if side is Side.BUY:
+def _why(order: Order) -> str:
+    """The rule behind a paper order, from the end of the client id the trader gave it."""
+    if order.request.side is Side.BUY:
         return "entry"
-    return "take_profit" if order_type is OrderType.LIMIT else "exit"
+    kinds = {"exit": "exit", "tp": "take_profit", "hold": "holding", "stop": "stop"}
+    return kinds[order.client_id.rsplit("-", 1)[1]]
 
 
 def paper(strategy: Strategy, data: Sample, home: Path) -> Outcome:
@@ -240,15 +254,11 @@ def paper(strategy: Strategy, data: Sample, home: Path) -> Outcome:
             f.price,
             f.commission,
             f.tax,
-            _why(f.side, orders[f.client_id].request.order_type),
+            _why(orders[f.client_id]),
         )
         for f in _oldest_first(store.list_fills(ACCOUNT, limit=100_000))
     ]
-    unfilled = [
-        f"{_why(o.request.side, o.request.order_type)} {o.status.value}"
-        for o in orders.values()
-        if o.filled_qty == 0
-    ]
+    unfilled = [f"{_why(o)} {o.status.value}" for o in orders.values() if o.filled_qty == 0]
     position = store.get_position(ACCOUNT, data.instrument.code)
     account = store.get_account(ACCOUNT)
     assert account is not None
@@ -269,7 +279,7 @@ def backtest(strategy: Strategy, data: Sample) -> Outcome:
         Config(cash=CASH),
         {code: Listing(market=data.instrument.market)},
     )
-    why = {0: "entry", SIGNAL: "exit", TAKE_PROFIT: "take_profit"}
+    why = {0: "entry", SIGNAL: "exit", TAKE_PROFIT: "take_profit", MAX_HOLDING: "holding"}
     rows = [
         (
             result.when(int(f[F_BAR])).date(),
@@ -309,3 +319,8 @@ def test_ten_tick_trades_the_same_on_paper_as_in_the_backtest(code: str, tmp_pat
     rows = _compare(DailyTenTick(), code, tmp_path)
     assert sum(r[1] == "sell" for r in rows) >= 3, "too few round trips to show anything"
     assert {r[6] for r in rows} == {"entry", "take_profit"}
+
+
+def test_a_percent_take_profit_and_a_holding_limit_trade_the_same(tmp_path: Path) -> None:
+    rows = _compare(SmaCrossWithExits(fast=5, slow=20), "005930", tmp_path)
+    assert {r[6] for r in rows} == {"entry", "exit", "take_profit", "holding"}
