@@ -76,10 +76,10 @@ from tests.support.paths import SHARED
 DATA = SHARED / "data" / "krx-daily"
 START, END = date(2021, 5, 17), date(2022, 5, 16)
 """The sample's last year."""
-CODES = ("005930", "035900")
-"""A KOSPI and a KOSDAQ stock (their sell taxes differ) whose prices that year are all on
-the tick grid and traded every day (split-adjusted prices off the grid, or a halted day,
-could not be ordered on paper; `sample` checks this holds)."""
+KOSPI, KOSDAQ = "005930", "035900"
+"""Stocks whose prices that year are all on the tick grid and traded every day (split-
+adjusted prices off the grid, or a halted day, could not be ordered on paper; `sample`
+checks this holds). One of each market: their sell taxes differ."""
 CASH = 10_000_000
 ACCOUNT = "parity"
 
@@ -307,20 +307,18 @@ def _compare(strategy: Strategy, code: str, home: Path) -> list[Row]:
     return ours.rows
 
 
-@pytest.mark.parametrize("code", CODES)
-def test_sma_cross_trades_the_same_on_paper_as_in_the_backtest(code: str, tmp_path: Path) -> None:
-    rows = _compare(SmaCross(fast=5, slow=20), code, tmp_path)
+def test_sma_cross_trades_the_same_on_paper_as_in_the_backtest(tmp_path: Path) -> None:
+    rows = _compare(SmaCross(fast=5, slow=20), KOSDAQ, tmp_path)
     assert sum(r[1] == "sell" for r in rows) >= 3, "too few round trips to show anything"
     assert {r[6] for r in rows} == {"entry", "exit"}
 
 
-@pytest.mark.parametrize("code", CODES)
-def test_ten_tick_trades_the_same_on_paper_as_in_the_backtest(code: str, tmp_path: Path) -> None:
-    rows = _compare(DailyTenTick(), code, tmp_path)
+def test_ten_tick_trades_the_same_on_paper_as_in_the_backtest(tmp_path: Path) -> None:
+    rows = _compare(DailyTenTick(), KOSPI, tmp_path)
     assert sum(r[1] == "sell" for r in rows) >= 3, "too few round trips to show anything"
     assert {r[6] for r in rows} == {"entry", "take_profit"}
 
 
 def test_a_percent_take_profit_and_a_holding_limit_trade_the_same(tmp_path: Path) -> None:
-    rows = _compare(SmaCrossWithExits(fast=5, slow=20), "005930", tmp_path)
+    rows = _compare(SmaCrossWithExits(fast=5, slow=20), KOSPI, tmp_path)
     assert {r[6] for r in rows} == {"entry", "exit", "take_profit", "holding"}
