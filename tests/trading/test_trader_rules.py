@@ -54,9 +54,13 @@ class Hold(Strategy):
 
 
 class Session:
-    def __init__(self, home: Path, rules: Rules) -> None:
+    def __init__(self, home: Path, rules: Rules, cash: int = 50_000_000) -> None:
         settings = load_settings(
-            home=home, sim_codes=40, sim_start=date(2024, 6, 3), paper_cash=50_000_000
+            home=home,
+            sim_codes=40,
+            sim_start=date(2024, 6, 3),
+            paper_cash=cash,
+            risk_max_position_pct=Decimal(1),  # a small account may go all in
         )
         assert run_job("collect_codes", settings=settings, interactive=False).error is None
         self.now = datetime.combine(DAY, datetime.min.time(), KST).replace(hour=9, second=30)
@@ -215,3 +219,46 @@ def test_stop_loss_cancels_a_resting_take_profit(session: Callable[[Rules], Sess
     s.run_until(lambda: len(s.fills()) == 2)
     assert s.fills()[1].client_id == stop.client_id
     assert s.held() == 0
+
+
+# -- sizing: as the backtest sizes (`krx.exits`) --------------------------------------------
+
+
+def _first_entry(home: Path) -> tuple[int, datetime]:
+    """(price, time) of the morning's first buy order (the simulator is deterministic): the
+    quote the trader sized it with, and the time of the cycle that placed it."""
+    probe = Session(home, Rules(sizing="qty", size=QTY))
+    probe.run_until(lambda: bool(probe.store.list_orders(probe.account)))
+    (order,) = probe.store.list_orders(probe.account)
+    assert order.request.price is not None
+    return order.request.price, probe.now
+
+
+def test_all_in_buys_what_the_cash_pays_for_with_the_exact_commission(tmp_path: Path) -> None:
+    price, at = _first_entry(tmp_path / "probe")
+    commission = price * 15_000 / 10**8  # 0.015%
+    assert commission != int(commission)  # the case where flooring the fee would differ
+    # Cash for one share with the fee floored, not with the exact fee: the backtest's
+    # floor(cash / (price × (1 + commission))) is 0, so no order goes out.
+    short = Session(tmp_path / "short", Rules(), cash=price + int(commission))
+    short.now = at
+    report = short.trader.cycle()
+    assert report.orders == []
+    assert report.refused == []
+    enough = Session(tmp_path / "enough", Rules(), cash=price + int(commission) + 1)
+    enough.now = at
+    assert len(enough.trader.cycle().orders) == 1
+    (order,) = enough.store.list_orders(enough.account)
+    assert (order.request.qty, order.request.price) == (1, price)
+
+
+def test_a_fixed_quantity_is_capped_by_what_the_cash_pays_for(tmp_path: Path) -> None:
+    price, at = _first_entry(tmp_path / "probe")
+    cash = 3 * price + 3 * price * 15_000 // 10**8 + 1  # three shares and their fees
+    s = Session(tmp_path / "home", Rules(sizing="qty", size=QTY), cash=cash)
+    s.now = at
+    report = s.trader.cycle()
+    assert report.refused == []  # it asks for 3 shares, not the 10 the cash cannot pay for
+    assert len(report.orders) == 1
+    (order,) = s.store.list_orders(s.account)
+    assert (order.request.qty, order.request.price) == (3, price)

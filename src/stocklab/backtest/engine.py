@@ -23,7 +23,8 @@ import numpy as np
 from stocklab.backtest import kernel, layout
 from stocklab.backtest.inputs import Listing, market_arrays, time_axis
 from stocklab.barseries import BarSeries
-from stocklab.krx.fills import FillModel, rate_units
+from stocklab.krx import exits
+from stocklab.krx.fills import FillModel
 from stocklab.model import KST, Timeframe
 from stocklab.trading.strategy import Strategy, check_lookahead
 
@@ -31,7 +32,6 @@ LOOKAHEAD_CODES = 20
 """Codes the lookahead check reads (spread over the list); a leak shows on any of them."""
 LOOKAHEAD_POINTS = 60
 """Bars per code at which the signals are recomputed on the cut history."""
-_SIZING = {"all_in": layout.ALL_IN, "cash": layout.CASH, "qty": layout.QTY}
 
 
 class LookaheadError(ValueError):
@@ -141,16 +141,14 @@ def _config_array(strategy: Strategy, fills: FillModel) -> np.ndarray:
     cfg = np.full(layout.N_CONFIG, layout.NONE, dtype=np.int64)
     cfg[layout.C_COMMISSION] = fills.commission_units
     cfg[layout.C_PARTICIPATION] = fills.participation_units
-    cfg[layout.C_SIZING] = _SIZING[rules.sizing]
+    cfg[layout.C_SIZING] = exits.SIZING[rules.sizing]
     if rules.sizing != "all_in" and (rules.size is None or rules.size <= 0):
         raise ValueError(f"전략 {strategy.name}: sizing={rules.sizing}에는 양수 size가 필요합니다")
     cfg[layout.C_SIZE] = rules.size or 0
     cfg[layout.C_TP_TICKS] = rules.take_profit_ticks or 0
     cfg[layout.C_MAX_HOLD] = rules.max_holding_bars or 0
-    if rules.take_profit_pct is not None:
-        cfg[layout.C_TP_UNITS] = rate_units(rules.take_profit_pct)
-    if rules.stop_loss_pct is not None:
-        cfg[layout.C_SL_UNITS] = rate_units(rules.stop_loss_pct)
+    cfg[layout.C_TP_UNITS] = exits.units(rules.take_profit_pct)
+    cfg[layout.C_SL_UNITS] = exits.units(rules.stop_loss_pct)
     return cfg
 
 

@@ -18,14 +18,13 @@ import numpy as np
 
 from stocklab.barseries import BarSeries
 from stocklab.krx import UNIFIED_TICK_SINCE, next_trading_day, trading_days, transaction_tax_rate
+from stocklab.krx.exits import GRID_TOP
 from stocklab.krx.fills import rate_units
 from stocklab.krx.ticks import tick_table
 from stocklab.model import Market, SecurityKind
 
 _KST_OFFSET = 9 * 3600
 _EPOCH = date(1970, 1, 1)
-_TOP = np.iinfo(np.int64).max // 4
-"""Floor of the band past the last one: no price reaches it, and adding a tick cannot overflow."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +111,7 @@ def market_arrays(axis: np.ndarray, listings: Sequence[Listing]) -> MarketArrays
             ids.append(tables.index(bands))
         table[c] = np.where(unified, ids[1], ids[0])
     width = max(len(b) for b in tables) + 1
-    floors = np.full((len(tables), width), _TOP, dtype=np.int64)
+    floors = np.full((len(tables), width), GRID_TOP, dtype=np.int64)
     ticks = np.ones((len(tables), width), dtype=np.int64)
     for t, bands in enumerate(tables):
         floors[t, : len(bands)] = [low for low, _ in bands]

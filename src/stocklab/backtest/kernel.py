@@ -2,8 +2,10 @@
 
 The prices an order gets, the shares a bar can give and the fees are `krx.fills`' own
 functions (`match_price`, `fillable`, `fee`) compiled unchanged, so a backtest fills and
-charges exactly as the paper broker does. Everything that needs Python (the calendar, the
-tax table, tick tables) is turned into integer arrays beforehand (`backtest.inputs`).
+charges exactly as the paper broker does; a position's size, take-profit and stop levels
+and holding limit are `krx.exits`' functions, compiled the same way, so it is sized and
+closed exactly as the paper trader does it. Everything that needs Python (the calendar,
+the tax table, tick tables) is turned into integer arrays beforehand (`backtest.inputs`).
 
 How one bar i of one code is processed, in this order:
 1. Sell. A pending market sell (an exit signal, the holding limit, a triggered stop)
@@ -28,12 +30,15 @@ How one bar i of one code is processed, in this order:
 
 from __future__ import annotations
 
+import types
+from types import ModuleType
+from typing import Any
+
 import numba
 import numpy as np
 from numba.typed import List
 
 from stocklab.backtest.layout import (
-    ALL_IN,
     C_COMMISSION,
     C_MAX_HOLD,
     C_PARTICIPATION,
@@ -42,7 +47,6 @@ from stocklab.backtest.layout import (
     C_SL_UNITS,
     C_TP_TICKS,
     C_TP_UNITS,
-    CASH,
     F_BAR,
     F_CODE,
     F_COMMISSION,
@@ -52,7 +56,6 @@ from stocklab.backtest.layout import (
     F_SIDE,
     F_TAX,
     MAX_HOLDING,
-    NONE,
     SIGNAL,
     STILL_OPEN,
     STOP_LOSS,
@@ -67,12 +70,45 @@ from stocklab.backtest.layout import (
     T_TAX,
     TAKE_PROFIT,
 )
+from stocklab.krx import exits as _exits
 from stocklab.krx import fills as _fills
 
-match_price = numba.njit(cache=True)(_fills.match_price)
-fillable = numba.njit(cache=True)(_fills.fillable)
-match_stop = numba.njit(cache=True)(_fills.match_stop)
-fee = numba.njit(cache=True)(_fills.fee)
+
+def _compiled(module: ModuleType, *names: str) -> dict[str, Any]:
+    """The functions `names` of `module` compiled with numba, unchanged: each is compiled in
+    a copy of the module's namespace in which the functions it calls are the compiled ones
+    (numba calls only compiled functions), so the module itself stays plain Python."""
+    scope = dict(vars(module))
+    for name in names:
+        fn = scope[name]
+        clone = types.FunctionType(fn.__code__, scope, name, fn.__defaults__)
+        scope[name] = numba.njit(cache=True)(clone)
+    return {name: scope[name] for name in names}
+
+
+_fill_model = _compiled(_fills, "match_price", "fillable", "match_stop", "fee")
+match_price = _fill_model["match_price"]
+fillable = _fill_model["fillable"]
+match_stop = _fill_model["match_stop"]
+fee = _fill_model["fee"]
+_rules = _compiled(
+    _exits,
+    "band",
+    "tick_up",
+    "tick_down",
+    "ticks_above",
+    "take_profit_level",
+    "stop_level",
+    "held_too_long",
+    "fits",
+    "affordable",
+    "entry_size",
+)
+take_profit_level = _rules["take_profit_level"]
+stop_level = _rules["stop_level"]
+held_too_long = _rules["held_too_long"]
+affordable = _rules["affordable"]
+entry_size = _rules["entry_size"]
 
 RATE_SCALE = _fills.RATE_SCALE
 BUY, SELL, MARKET, LIMIT = _fills.BUY, _fills.SELL, _fills.MARKET, _fills.LIMIT
@@ -91,82 +127,14 @@ _NEW, _LIVE = 1, 2
 
 
 @numba.njit(cache=True)
-def _fits(qty: int, cash: int, price: int, commission: int) -> bool:
-    """qty × price × (1 + commission rate) ≤ cash, exactly, without overflowing int64."""
-    amount = qty * price
-    if amount > cash:
-        return False
-    return -(-(amount * commission) // RATE_SCALE) <= cash - amount
-
-
-@numba.njit(cache=True)
-def affordable(cash: int, price: int, commission: int) -> int:
-    """floor(cash / (price × (1 + commission rate))): the most shares the cash pays for."""
-    if cash <= 0:
-        return 0
-    qty = int(cash / (price * (1.0 + commission / RATE_SCALE)))
-    while qty > 0 and not _fits(qty, cash, price, commission):
-        qty -= 1
-    while _fits(qty + 1, cash, price, commission):
-        qty += 1
-    return qty
-
-
-# -- tick grid (tables padded with a huge last band floor) -------------------------------
-
-
-@numba.njit(cache=True)
-def _band(floors: np.ndarray, t: int, price: int) -> int:
-    b = 0
-    while price >= floors[t, b + 1]:
-        b += 1
-    return b
-
-
-@numba.njit(cache=True)
-def _tick_up(floors: np.ndarray, ticks: np.ndarray, t: int, price: int) -> int:
-    """The lowest valid price at or above `price`."""
-    b = _band(floors, t, price)
-    low, tick = floors[t, b], ticks[t, b]
-    down = low + (price - low) // tick * tick
-    return price if down == price else min(down + tick, floors[t, b + 1])
-
-
-@numba.njit(cache=True)
-def _tick_down(floors: np.ndarray, ticks: np.ndarray, t: int, price: int) -> int:
-    """The highest valid price at or below `price` (0 when there is none)."""
-    if price <= 0:
-        return 0
-    b = _band(floors, t, price)
-    return floors[t, b] + (price - floors[t, b]) // ticks[t, b] * ticks[t, b]
-
-
-@numba.njit(cache=True)
-def _ticks_above(floors: np.ndarray, ticks: np.ndarray, t: int, price: int, n: int) -> int:
-    """The n-th valid price above `price`, each step in the tick of the band it is in."""
-    for _ in range(n):
-        b = _band(floors, t, price)
-        step = floors[t, b] + ((price - floors[t, b]) // ticks[t, b] + 1) * ticks[t, b]
-        price = min(step, floors[t, b + 1])
-    return price
-
-
-@numba.njit(cache=True)
 def _levels(
     price: int, cfg: np.ndarray, floors: np.ndarray, ticks: np.ndarray, t: int
 ) -> tuple[int, int]:
     """(take-profit, stop) prices for a position entered at `price`; 0 where unset."""
-    target = 0
-    if cfg[C_TP_TICKS] > 0:
-        target = _ticks_above(floors, ticks, t, price, cfg[C_TP_TICKS])
-    if cfg[C_TP_UNITS] != NONE:
-        raw = -(-price * (RATE_SCALE + cfg[C_TP_UNITS]) // RATE_SCALE)
-        pct = _tick_up(floors, ticks, t, raw)
-        target = pct if target == 0 else min(target, pct)
-    stop = 0
-    if cfg[C_SL_UNITS] != NONE:
-        stop = _tick_down(floors, ticks, t, price * (RATE_SCALE - cfg[C_SL_UNITS]) // RATE_SCALE)
-    return target, stop
+    return (
+        take_profit_level(price, cfg[C_TP_TICKS], cfg[C_TP_UNITS], floors[t], ticks[t]),
+        stop_level(price, cfg[C_SL_UNITS], floors[t], ticks[t]),
+    )
 
 
 # -- one bar of one code ----------------------------------------------------------------
@@ -219,12 +187,7 @@ def _buy(
     price = match_price(BUY, MARKET, 0, o, h, lo)
     afford = affordable(cash, price, cfg[C_COMMISSION])
     if st[k, _BUY] == _NEW:
-        if cfg[C_SIZING] == ALL_IN:
-            st[k, _LEFT] = afford
-        elif cfg[C_SIZING] == CASH:
-            st[k, _LEFT] = affordable(min(cfg[C_SIZE], cash), price, cfg[C_COMMISSION])
-        else:
-            st[k, _LEFT] = cfg[C_SIZE]
+        st[k, _LEFT] = entry_size(cfg[C_SIZING], cfg[C_SIZE], cash, price, cfg[C_COMMISSION])
         st[k, _BUY] = _LIVE
     qty = fillable(min(st[k, _LEFT], afford), v, cfg[C_PARTICIPATION], 0)
     if qty == 0:  # the cash pays for no share: the order is dropped
@@ -244,10 +207,7 @@ def _decide(k: int, i: int, entry: bool, exit_: bool, st: np.ndarray, cfg: np.nd
             if holding and st[k, _SELL] == 0:
                 st[k, _SELL] = SIGNAL
         elif (
-            holding
-            and cfg[C_MAX_HOLD] > 0
-            and st[k, _SELL] == 0
-            and i - st[k, _ENTRY] + 1 >= cfg[C_MAX_HOLD]
+            holding and st[k, _SELL] == 0 and held_too_long(i - st[k, _ENTRY] + 1, cfg[C_MAX_HOLD])
         ):
             st[k, _SELL] = MAX_HOLDING
     elif entry:

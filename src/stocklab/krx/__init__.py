@@ -1,4 +1,5 @@
-"""KRX market rules as pure functions: ticks, price limits, calendar, costs.
+"""KRX market rules as pure functions: ticks, price limits, calendar, costs, the fill model
+(`fills`) and a strategy's exit and sizing rules (`exits`).
 
 Everything the simulator, the paper broker and the backtester must agree on about
 the exchange lives here, once, with no I/O. Sources and assumptions are in the

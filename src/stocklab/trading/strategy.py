@@ -8,7 +8,7 @@ whether computed on the full history or on the history cut at that bar.
 
 Order-level rules (take profit in ticks or percent, stop loss, maximum holding time,
 position sizing) are declared beside the signals, and every executor applies them the
-same way.
+same way: through the one copy of them in `krx.exits`.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -19,14 +19,16 @@ from pydantic import ValidationError
 
 from stocklab.agent.base import MarketData
 from stocklab.barseries import BarSeries
-from stocklab.krx import InvalidPriceError, add_ticks, price_limits, round_to_tick
-from stocklab.krx.fills import RATE_SCALE, fee, rate_units
+from stocklab.krx import exits, price_limits, round_to_tick
+from stocklab.krx.fills import rate_units
 from stocklab.model import (
     KST,
+    Market,
     Order,
     OrderRequest,
     OrderStatus,
     OrderType,
+    SecurityKind,
     Side,
     Timeframe,
     daily_ts,
@@ -35,9 +37,15 @@ from stocklab.store import Store, StoreError
 from stocklab.store.base import MAX_LIMIT
 from stocklab.trading import risk
 from stocklab.trading.orders import OPEN, OrderManager
-from stocklab.trading.strategy import Rules, Strategy, get_strategy
+from stocklab.trading.strategy import Strategy, get_strategy
 
 log = logging.getLogger("stocklab.trading")
+
+_MAY_HAVE_FILLS = tuple(
+    s
+    for s in OrderStatus
+    if s not in (OrderStatus.NEW, OrderStatus.SUBMITTED, OrderStatus.ACCEPTED, OrderStatus.REJECTED)
+)
 
 
 @dataclass(frozen=True)
@@ -154,16 +162,22 @@ class Trader:
     def _entry(self, code: str) -> tuple[int, datetime | None] | None:
         """(price, time) of the first fill of the last filled buy: the backtest sets a
         position's take-profit and stop from its first fill and counts its holding time
-        from that fill's bar."""
-        for order in self.store.list_orders(self.manager.account_id, limit=200):
-            req = order.request
-            if req.code == code and req.side is Side.BUY and order.filled_qty:
-                fills = self.store.list_fills(
-                    self.manager.account_id, client_id=order.client_id, limit=1
-                )
-                if fills:
-                    return fills[0].price, fills[0].ts
-                return order.filled_amount // order.filled_qty, None
+        from that fill's bar.
+
+        The newest orders are looked at first; a position held for long has a take-profit
+        re-placed every session (each expiring unfilled), which pushes its buy out of
+        them, so then every order that may hold fills is searched."""
+        for statuses, limit in ((None, 200), (_MAY_HAVE_FILLS, MAX_LIMIT)):
+            orders = self.store.list_orders(self.manager.account_id, statuses=statuses, limit=limit)
+            for order in orders:
+                req = order.request
+                if req.code == code and req.side is Side.BUY and order.filled_qty:
+                    fills = self.store.list_fills(
+                        self.manager.account_id, client_id=order.client_id, limit=1
+                    )
+                    if fills:
+                        return fills[0].price, fills[0].ts
+                    return order.filled_amount // order.filled_qty, None
         return None
 
     def _trade(self, strategy: Strategy, code: str, report: CycleReport) -> None:
@@ -189,21 +203,22 @@ class Trader:
             return
         rules = strategy.rules
         inst = self.store.get_instrument(code)
-        options: dict[str, Any] = {"market": inst.market, "kind": inst.kind} if inst else {}
+        market, kind = (inst.market, inst.kind) if inst else (Market.KOSPI, SecurityKind.STOCK)
+        options: dict[str, Any] = {"market": market, "kind": kind}
         entry, entered = self._entry(code) or (price, None)
         day = entered.astimezone(KST).date() if entered else None
         # The bar the entry filled in (the backtest's entry bar i): holding time counts from
         # it, and the stop meets the bars after it.
         first = _bar_start(entered, strategy.timeframe) if entered else None
         after = bars.ts > first if first is not None else np.zeros(len(bars), dtype=bool)
-        stop = _stop_level(entry, rules.stop_loss_pct, day, options)
+        tick_grid = exits.grid(market, kind, day)  # the levels are on the entry day's grid
+        stop = exits.stop_level(entry, exits.units(rules.stop_loss_pct), *tick_grid)
         # The backtest's stop meets every bar's low; a cycle sees the current price and the
         # bars closed since the last cycle, so it also sells when a closed bar after the
         # entry bar touched the stop (at market, one cycle late: paper holds no stop order).
         touched = stop > 0 and (price <= stop or bool((bars.low[after] <= stop).any()))
         held_bars = int((bars.ts >= first).sum()) if first is not None else 0
-        # 0 or None means no limit, as in the backtest
-        expired = bool(rules.max_holding_bars) and held_bars >= (rules.max_holding_bars or 0)
+        expired = exits.held_too_long(held_bars, rules.max_holding_bars or 0)
         marker = f"{base}-p{position.version if position else 0}"
         if signals.exits[-1]:
             exit_id = f"{base}-{bar}-exit"
@@ -236,7 +251,9 @@ class Trader:
         if exit_id is not None:
             self._submit(report, self._request(exit_id, code, Side.SELL, held, None))
             return
-        target = _target_level(entry, rules, day, options)
+        target = exits.take_profit_level(
+            entry, rules.take_profit_ticks or 0, exits.units(rules.take_profit_pct), *tick_grid
+        )
         if target == 0:
             return
         today = self.manager.now().astimezone(KST).date()
@@ -250,18 +267,14 @@ class Trader:
         self._submit(report, self._request(f"{marker}-{bar}-tp", code, Side.SELL, held, target))
 
     def _size(self, strategy: Strategy, price: int) -> int:
+        """The entry's shares, as the backtest sizes them (`krx.exits`): never more than
+        the orderable cash pays for, commission included."""
         rules = strategy.rules
-        if rules.sizing == "qty":
-            return int(rules.size or 0)
-        budget = (
-            int(rules.size or 0)
-            if rules.sizing == "cash"
-            else self.manager.broker.balance().orderable
+        cash = self.manager.broker.balance().orderable
+        want = exits.entry_size(
+            exits.SIZING[rules.sizing], rules.size or 0, cash, price, self.commission
         )
-        qty = budget // price
-        while qty > 0 and qty * price + fee(qty * price, self.commission) > budget:
-            qty -= 1
-        return qty
+        return min(want, exits.affordable(cash, price, self.commission))
 
 
 def _bar_start(at: datetime, timeframe: Timeframe) -> int:
@@ -269,33 +282,3 @@ def _bar_start(at: datetime, timeframe: Timeframe) -> int:
     if timeframe is Timeframe.DAY:
         return int(daily_ts(at.astimezone(KST).date()).timestamp())
     return int(at.timestamp()) // timeframe.seconds * timeframe.seconds
-
-
-def _target_level(entry: int, rules: Rules, day: date | None, options: dict[str, Any]) -> int:
-    """The take-profit price for a position entered at `entry`, as the backtest sets it
-    (`kernel._levels`): `take_profit_ticks` ticks above the entry; `take_profit_pct` above it
-    rounded up onto the tick grid of the entry day; the lower of the two when both are set;
-    0 when neither is."""
-    target = 0
-    if rules.take_profit_ticks:  # 0 or None: none, as in the backtest
-        start = round_to_tick(entry, "down", on=day, **options)
-        target = add_ticks(start, rules.take_profit_ticks, on=day, **options)
-    if rules.take_profit_pct is not None:
-        raw = -(-entry * (RATE_SCALE + rate_units(rules.take_profit_pct)) // RATE_SCALE)
-        pct = round_to_tick(raw, "up", on=day, **options)
-        target = pct if target == 0 else min(target, pct)
-    return target
-
-
-def _stop_level(
-    entry: int, stop_loss_pct: Decimal | None, day: date | None, options: dict[str, Any]
-) -> int:
-    """The stop price, as the backtest sets it: `stop_loss_pct` below the entry, floored to
-    the won, then rounded down onto the tick grid of the entry day; 0 when there is none."""
-    if stop_loss_pct is None:
-        return 0
-    raw = entry * (RATE_SCALE - rate_units(stop_loss_pct)) // RATE_SCALE
-    try:
-        return round_to_tick(raw, "down", on=day, **options) if raw > 0 else 0
-    except InvalidPriceError:  # below the lowest tick: no price can reach it
-        return 0
