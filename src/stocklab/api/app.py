@@ -3,6 +3,7 @@ and the built web client served at `/` so one port serves the whole product."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,11 +19,16 @@ from stocklab.api.auth import ensure_token, require_token
 from stocklab.api.launch import Launcher
 from stocklab.api.routes import backtests, codes, jobs, system, trading
 from stocklab.config import Settings
+from stocklab.errors import SourceError
 from stocklab.jobs.runner import reap_stale_runs
-from stocklab.store import open_store
+from stocklab.runtime.store import store_for
+from stocklab.runtime.trading import open_manager
+from stocklab.store import Store
 
 if TYPE_CHECKING:
     from stocklab.scheduler.service import Scheduler
+
+log = logging.getLogger("stocklab.api")
 
 PACKAGED_WEB = Path(__file__).resolve().parents[1] / "webclient"
 """The built web client inside an installed package (setup.py copies it at build time)."""
@@ -50,7 +56,7 @@ def create_app(
         # providers cost about a tenth of a price request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
-    store = open_store(settings.store_url, actor="api")
+    store = store_for(settings, actor="api")
     app.state.settings = settings
     app.state.store = store
     app.state.reader = store.reader()
@@ -58,6 +64,7 @@ def create_app(
     app.state.scheduler = scheduler
     app.state.launch = Launcher(app, settings)
     reap_stale_runs(store)  # runs a killed server left 'running' end 'interrupted'
+    _open_trading(app, settings, store)
     errors.install(app)
     gate.install(app)  # the token and body size, before any body is read
     app.add_middleware(GZipMiddleware, minimum_size=2_000)  # the code list and long series
@@ -83,6 +90,20 @@ def create_app(
     if web_dist is not None and (web_dist / "index.html").is_file():
         _serve_web(app, web_dist)
     return app
+
+
+def _open_trading(app: FastAPI, settings: Settings, store: Store) -> None:
+    """The one order manager the trading routes share. Building it opens no connection
+    and loads nothing (the simulator builds its market on first use); a configured source
+    that cannot be opened (a key missing) leaves the rest of the API serving, and the
+    trading routes answer with its error."""
+    app.state.order_manager = None
+    app.state.order_manager_error = None
+    try:
+        app.state.order_manager = open_manager(settings, store)
+    except SourceError as exc:
+        log.warning("주문 관리자를 만들지 못했습니다: %s", exc)
+        app.state.order_manager_error = exc
 
 
 class _HashedAssets(StaticFiles):

@@ -26,7 +26,6 @@ from stocklab.agent.sim.daily import DailyBook, traded_value
 from stocklab.agent.sim.intraday import DayBar, book, minute_path, minute_times
 from stocklab.agent.sim.universe import SOURCE, Universe, build_universe
 from stocklab.barseries import BarSeries
-from stocklab.config import Settings
 from stocklab.krx import (
     calendar_range,
     is_trading_day,
@@ -69,17 +68,6 @@ class SimMarketData:
         self.now = now
         self._lock = threading.RLock()  # re-entrant: the book is built from the universe
         self._built: dict[str, object] = {}
-
-    @classmethod
-    def from_settings(
-        cls, settings: Settings, now: Callable[[], datetime] | None = None
-    ) -> SimMarketData:
-        return cls(
-            seed=settings.sim_seed,
-            size=settings.sim_codes,
-            start=settings.sim_start,
-            now=now or settings.now,
-        )
 
     # -- the world ------------------------------------------------------------------
 
