@@ -4,9 +4,13 @@ trading routes answer with that source's own error."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
+import stocklab
 from stocklab.api import create_app
 from stocklab.config import load_settings
 from stocklab.trading.orders import OrderManager
@@ -42,3 +46,22 @@ def test_a_source_without_its_key_fails_only_the_trading_routes(served_home: Pat
             assert body["error"] == "AuthError"
             assert body["source"] == "datagokr"
             assert "STOCKLAB_DATAGOKR_KEY" in body["detail"]
+
+
+def test_building_the_order_manager_loads_no_calendar(served_home: Path) -> None:
+    """`stocklab up` serves its first page as fast as before: the manager's simulator
+    finds its first session (which loads the KRX calendar, seconds) only when asked."""
+    script = (
+        "import sys; from datetime import date; from stocklab.api import create_app; "
+        "from stocklab.config import load_settings; "
+        f"s = load_settings(home={str(served_home)!r}, sim_codes=40, "
+        f"sim_start=date(2024, 6, 1), sim_now={SIM_NOW!r}); "
+        "app = create_app(s); assert app.state.order_manager is not None; "
+        "print('exchange_calendars' in sys.modules)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(stocklab.__file__).parents[1])}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"

@@ -64,8 +64,8 @@ class SimMarketData:
     ) -> None:
         self.seed = seed
         self.size = size
-        self.start = start if is_trading_day(start) else _next_session(start)
         self.now = now
+        self._asked_start = start
         self._lock = threading.RLock()  # re-entrant: the book is built from the universe
         self._built: dict[str, object] = {}
 
@@ -81,6 +81,18 @@ class SimMarketData:
                     found = build()
                     self._built[name] = found  # published only once whole
         return cast(T, found)
+
+    @property
+    def start(self) -> date:
+        """The first session on or after the asked start; found on first use, because the
+        KRX calendar takes seconds to load and building a simulator must stay instant
+        (the API builds its order manager on one at start-up)."""
+
+        def first() -> date:
+            asked = self._asked_start
+            return asked if is_trading_day(asked) else _next_session(asked)
+
+        return self._once("start", first)
 
     @property
     def universe(self) -> Universe:
