@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -56,3 +58,64 @@ def test_io_reaching_into_a_backend_breaks_the_contract(tmp_path: Path) -> None:
     result = lint_imports(src, tmp_path)
     assert result.returncode != 0
     assert "stocklab.io.export -> stocklab.store.sqlite" in result.stdout
+
+
+BREACHES = [
+    pytest.param(
+        "backtest/report.py",
+        "import stocklab.runtime.trading",
+        "Floors: lower floors never import higher ones BROKEN",
+        "stocklab.backtest.report -> stocklab.runtime.trading",
+        id="backtest-imports-the-runtime",
+    ),
+    pytest.param(
+        "runtime/store.py",
+        "import stocklab.jobs.progress",
+        "Floors: lower floors never import higher ones BROKEN",
+        "stocklab.runtime.store -> stocklab.jobs.progress",
+        id="the-runtime-imports-jobs",
+    ),
+    pytest.param(
+        "jobs/trade.py",
+        "import stocklab.scheduler.config",
+        "Floors: lower floors never import higher ones BROKEN",
+        "stocklab.jobs.trade -> stocklab.scheduler.config",
+        id="jobs-import-the-scheduler",
+    ),
+    pytest.param(
+        "agent/http.py",
+        "import stocklab.config",
+        "Adapters take plain arguments: agent never reads the settings BROKEN",
+        "stocklab.agent.http -> stocklab.config",
+        id="an-adapter-reads-the-settings",
+    ),
+    pytest.param(
+        "trading/orders.py",
+        "import stocklab.agent.sim.broker",
+        "Trading sees brokers and sources only through the agent protocols BROKEN",
+        "stocklab.trading.orders -> stocklab.agent.sim.broker",
+        id="trading-imports-the-paper-broker",
+    ),
+    pytest.param(
+        "trading/trader.py",
+        "import stocklab.agent.ls",
+        "Trading sees brokers and sources only through the agent protocols BROKEN",
+        "stocklab.trading.trader -> stocklab.agent.ls",
+        id="trading-imports-ls",
+    ),
+]
+
+
+@pytest.mark.parametrize(("module", "line", "contract", "chain"), BREACHES)
+def test_each_wall_breaks_on_a_deliberate_breach(
+    tmp_path: Path, module: str, line: str, contract: str, chain: str
+) -> None:
+    src = tmp_path / "src"
+    shutil.copytree(ROOT / "src" / "stocklab", src / "stocklab")
+    target = src / "stocklab" / module
+    target.write_text(target.read_text() + f"\n{line}  # a wall breach\n")
+    result = lint_imports(src, tmp_path)
+    assert result.returncode != 0
+    assert contract in result.stdout, result.stdout
+    assert chain in result.stdout, result.stdout
+    assert "1 broken" in result.stdout, result.stdout

@@ -14,8 +14,8 @@ import pytest
 
 from stocklab.config import ConfigError, load_settings
 from stocklab.jobs.registry import coerce_args, get_job
+from stocklab.runtime.trading import account_name
 from stocklab.scheduler.config import load_schedules
-from stocklab.trading.session import account_name
 from tests.support.ls_server import APPKEY, APPSECRET, LsTestServer, serve
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -134,8 +134,8 @@ def _no_runs(home: Path) -> bool:
 
 def test_an_order_for_another_account_is_refused_by_the_manager(tmp_path: Path) -> None:
     from stocklab.model import OrderRequest, OrderType, Side
+    from stocklab.runtime.trading import open_manager
     from stocklab.store import open_store
-    from stocklab.trading.session import open_manager
 
     settings = load_settings(home=tmp_path / "home")
     with closing(open_store(settings.store_url)) as store:

@@ -26,6 +26,7 @@ from stocklab.agent.datagokr import DataGoKrMarketData, PriceRow, published_thro
 from stocklab.barseries import BarSeries
 from stocklab.config import Settings
 from stocklab.model import KST, Market, daily_ts
+from stocklab.runtime.sources import datagokr_source
 from tests.support.public_servers import (
     DECODING_KEY,
     ENCODING_KEY,
@@ -461,7 +462,7 @@ def test_from_settings_reads_the_key_from_the_environment(
 ) -> None:
     monkeypatch.setenv("STOCKLAB_DATAGOKR_KEY", ENCODING_KEY)
     settings = Settings(datagokr_base_url=datagokr.base_url)
-    source = DataGoKrMarketData.from_settings(settings)
+    source = datagokr_source(settings)
     assert isinstance(source, MarketData)
     assert len(source.market_daily(MARKET_DAY)) == MARKET_DAY_BARS
     limiter_state = settings.home / "ratelimit" / "datagokr"  # shared by every process
@@ -471,7 +472,7 @@ def test_from_settings_reads_the_key_from_the_environment(
 
 def test_from_settings_without_a_key_says_where_to_put_it() -> None:
     with pytest.raises(AuthError) as caught:
-        DataGoKrMarketData.from_settings(Settings())
+        datagokr_source(Settings())
     assert "STOCKLAB_DATAGOKR_KEY" in caught.value.hint
     assert "data.go.kr" in caught.value.hint
 

@@ -30,6 +30,7 @@ from stocklab.agent.ls import broker as ls_broker_module
 from stocklab.agent.ls.broker import holdings_of, order_no, order_status, short_code
 from stocklab.config import Settings
 from stocklab.model import KST, OrderRequest, OrderType, Side
+from stocklab.runtime import sources
 from tests.support.ls_server import (
     APPKEY,
     APPSECRET,
@@ -491,11 +492,11 @@ def test_from_settings(server: LsTestServer, tmp_path: Path) -> None:
         ls_appsecret=APPSECRET,
         ls_base_url=server.base_url,
     )
-    with LsBroker.from_settings(settings, paper=True) as broker:
+    with sources.ls_broker(settings, paper=True) as broker:
         assert broker.live is False
         assert broker.balance().orderable == 500_000_000
     with pytest.raises(AuthError, match="앱키"):
-        LsBroker.from_settings(Settings(home=tmp_path / "home"), paper=False)
+        sources.ls_broker(Settings(home=tmp_path / "home"), paper=False)
 
 
 def test_secrets_and_the_account_number_stay_out_of_logs_errors_and_reprs(

@@ -18,6 +18,7 @@ from stocklab.agent.ls.token import token_expiry
 from stocklab.config import Settings
 from stocklab.krx import is_trading_day
 from stocklab.model import KST
+from stocklab.runtime.sources import ls_market_data
 from tests.support.ls_server import (
     APPKEY,
     APPSECRET,
@@ -241,7 +242,7 @@ def test_a_wrong_secret_gives_auth_error(ls_server: LsTestServer, tmp_path: Path
 def test_no_token_server_gives_source_unavailable(tmp_path: Path) -> None:
     with serve() as server:
         base_url = server.base_url
-    source = LsMarketData.from_settings(
+    source = ls_market_data(
         Settings(
             home=tmp_path / "home", ls_appkey=APPKEY, ls_appsecret=APPSECRET, ls_base_url=base_url
         )
@@ -256,7 +257,7 @@ def test_missing_keys_give_auth_error_naming_the_variables(
 ) -> None:
     settings = Settings(home=tmp_path / "home", ls_appkey=key, ls_appsecret=secret)
     with pytest.raises(AuthError) as caught:
-        LsMarketData.from_settings(settings)
+        ls_market_data(settings)
     assert "STOCKLAB_LS_APPKEY" in caught.value.hint
     assert "STOCKLAB_LS_APPSECRET" in caught.value.hint
 
@@ -268,7 +269,7 @@ def test_from_settings_keeps_token_and_limits_in_the_data_directory(
     settings = Settings(
         home=home, ls_appkey=APPKEY, ls_appsecret=APPSECRET, ls_base_url=ls_server.base_url
     )
-    with LsMarketData.from_settings(settings) as source:
+    with ls_market_data(settings) as source:
         source.quote("078020")
     assert (home / "ls-token.json").is_file()
     assert (home / "ratelimit" / "ls-t1101").is_file()

@@ -16,6 +16,7 @@ from stocklab.agent.naver import DailyPrice, NaverMarketData
 from stocklab.config import Settings
 from stocklab.krx import trading_days
 from stocklab.model import KST, Bar, Timeframe, daily_ts
+from stocklab.runtime.sources import naver_source
 from tests.support.public_servers import (
     BAD_ROW_DAY,
     NAVER_TODAY,
@@ -358,7 +359,7 @@ def test_a_refused_connection_is_source_unavailable() -> None:
 
 def test_from_settings_points_at_the_configured_hosts(naver: FakeNaver) -> None:
     settings = Settings(naver_base_url=naver.url, naver_chart_url=naver.url)
-    source = NaverMarketData.from_settings(settings, now=lambda: EVENING)
+    source = naver_source(settings, now=lambda: EVENING)
     assert isinstance(source, MarketData)
     assert len(source.daily_bars("005930", date(2026, 1, 19), NAVER_TODAY)) == 5
     assert len(source.daily_prices("005930", date(2026, 1, 19), NAVER_TODAY)) == 5

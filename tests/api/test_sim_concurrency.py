@@ -29,9 +29,9 @@ from pydantic import ValidationError
 from stocklab.agent.sim import SimMarketData
 from stocklab.config import load_settings
 from stocklab.model import KST, OrderRequest, OrderType, Quote, Side
+from stocklab.runtime.trading import open_manager
 from stocklab.scheduler.config import DEFAULTS
 from stocklab.store import open_store
-from stocklab.trading.session import open_manager
 from tests.api.conftest import Api, filled_settings, serve
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,8 +8,8 @@ import socket
 from datetime import date
 from pathlib import Path
 
-from stocklab.agent.sources import open_source
 from stocklab.config import Settings, load_settings
+from stocklab.runtime.sources import open_source
 from stocklab.store import open_store
 from tests.api.conftest import serve
 

@@ -18,14 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from stocklab.agent.sources import open_source
 from stocklab.config import Settings, load_settings
 from stocklab.jobs.runner import run_job
 from stocklab.krx.calendar import settlement_date
 from stocklab.krx.costs import commission, transaction_tax, transaction_tax_rate
 from stocklab.model import KST, JobStatus, Market, SecurityKind
+from stocklab.runtime.sources import open_source
+from stocklab.runtime.trading import open_manager
 from stocklab.store import open_store
-from stocklab.trading.session import open_manager
 from tests.api.conftest import Api, filled_settings, serve
 
 CODE = "005930"

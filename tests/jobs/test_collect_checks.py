@@ -36,6 +36,7 @@ from stocklab.model import (
     Timeframe,
     daily_ts,
 )
+from stocklab.runtime.sources import sim_source
 from stocklab.store import open_store
 from stocklab.store.base import MAX_LIMIT
 from tests.jobs.conftest import FRIDAY_EVENING, START
@@ -130,7 +131,7 @@ def use(env: pytest.MonkeyPatch) -> Callable[..., None]:
         def opener(
             name: str, settings: Settings, now: Callable[[], datetime] | None = None
         ) -> Source:
-            sim = SimMarketData.from_settings(settings, now=now)
+            sim = sim_source(settings, now=now)
             return Source(sim, world, faults or Faults())
 
         env.setattr("stocklab.jobs.context.open_source", opener)

@@ -25,6 +25,7 @@ from stocklab.config import Settings, load_settings
 from stocklab.jobs.runner import run_job
 from stocklab.krx import trading_days
 from stocklab.model import Flow, FlowKind, JobRun, JobStatus
+from stocklab.runtime.sources import sim_source
 from stocklab.store import open_store
 from tests.support.ls_server import (
     APPKEY,
@@ -187,7 +188,7 @@ def test_a_capped_source_is_asked_until_every_day_is_in(
     opened: list[Capped] = []
 
     def opener(name: str, settings: Settings, now: Callable[[], datetime] | None = None) -> Any:
-        opened.append(Capped(SimMarketData.from_settings(settings, now=now), 7, oldest))
+        opened.append(Capped(sim_source(settings, now=now), 7, oldest))
         return opened[-1]
 
     env.setattr("stocklab.jobs.context.open_source", opener)

@@ -30,6 +30,7 @@ from stocklab.barseries import BarSeries
 from stocklab.config import Settings, load_settings
 from stocklab.jobs.runner import run_job
 from stocklab.model import Flow, FlowKind, Instrument, JobRun, JobStatus, Market, Timeframe
+from stocklab.runtime.sources import sim_source
 from stocklab.store import open_store
 
 A, B, C = "005930", "000660", "035720"
@@ -106,7 +107,7 @@ def use(env: pytest.MonkeyPatch) -> Callable[..., list[Flaky]]:
         def opener(
             name: str, settings: Settings, now: Callable[[], datetime] | None = None
         ) -> Flaky:
-            sim = SimMarketData.from_settings(settings, now=now)
+            sim = sim_source(settings, now=now)
             opened.append(Flaky(sim, errors, bulk, day_error))
             return opened[-1]
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import sys
 from datetime import date
 
-from stocklab.agent.ls import LsMarketData
 from stocklab.config import load_settings
+from stocklab.runtime.sources import ls_market_data
 
 
 def main(start: str, end: str, *codes: str) -> None:
-    with LsMarketData.from_settings(load_settings()) as source:
+    with ls_market_data(load_settings()) as source:
         for code in codes:
             bars = source.daily_bars(code, date.fromisoformat(start), date.fromisoformat(end))
             first = int(bars.close[0]) if len(bars) else 0

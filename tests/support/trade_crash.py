@@ -25,8 +25,8 @@ from typing import Any
 
 from stocklab.config import load_settings
 from stocklab.model import KST, OrderRequest, OrderType, Side
+from stocklab.runtime.trading import open_manager
 from stocklab.store import open_store
-from stocklab.trading.session import open_manager
 
 SUBMIT_AT = datetime(2024, 11, 15, 10, 0, 30, tzinfo=KST)
 FILL_BY = datetime(2024, 11, 15, 10, 20, 30, tzinfo=KST)

@@ -16,9 +16,9 @@ import pytest
 
 from stocklab.jobs.runner import run_job
 from stocklab.model import Order, OrderStatus
+from stocklab.runtime.trading import open_manager
 from stocklab.store import open_store
 from stocklab.trading.orders import OrderManager
-from stocklab.trading.session import open_manager
 from tests.support.ls_server import APPKEY, APPSECRET, LsTestServer, serve
 from tests.support.trade_crash import FILL_BY, REQUEST, SUBMIT_AT, settings_for
 

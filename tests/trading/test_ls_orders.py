@@ -12,9 +12,9 @@ import pytest
 from stocklab.jobs.runner import run_job
 from stocklab.krx import tick_size
 from stocklab.model import OrderRequest, OrderStatus, OrderType, Side
+from stocklab.runtime.trading import open_manager
 from stocklab.store import open_store
 from stocklab.trading.orders import OPEN, OrderManager
-from stocklab.trading.session import open_manager
 from tests.support.ls_server import APPKEY, APPSECRET, LsTestServer, serve
 from tests.support.trade_crash import SUBMIT_AT, settings_for
 

@@ -11,10 +11,10 @@ import pytest
 from stocklab.agent.broker import BrokerOrder
 from stocklab.jobs.runner import run_job
 from stocklab.model import KST, OrderRequest, OrderStatus, OrderType, Side
+from stocklab.runtime.trading import open_manager
 from stocklab.store import open_store
 from stocklab.trading import risk
 from stocklab.trading.orders import OrderManager
-from stocklab.trading.session import open_manager
 from tests.support.trade_crash import settings_for
 
 MORNING = datetime(2024, 11, 15, 10, 0, 30, tzinfo=KST)

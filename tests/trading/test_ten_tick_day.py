@@ -12,8 +12,8 @@ from stocklab.jobs.runner import run_job
 from stocklab.krx import add_ticks, settlement_date, transaction_tax_rate
 from stocklab.krx.fills import fee, rate_units
 from stocklab.model import KST, Market, SecurityKind, Side
+from stocklab.runtime.trading import open_trader
 from stocklab.store import open_store
-from stocklab.trading.session import open_trader
 
 DAY = date(2024, 11, 15)
 CASH = 50_000_000

@@ -23,8 +23,8 @@ from stocklab.config import load_settings
 from stocklab.jobs.runner import run_job
 from stocklab.krx import round_to_tick
 from stocklab.model import KST, Fill, Order, OrderStatus, OrderType, Side, Timeframe
+from stocklab.runtime.trading import open_manager
 from stocklab.store import Store, open_store
-from stocklab.trading.session import open_manager
 from stocklab.trading.strategy import Rules, Signals, Strategy
 from stocklab.trading.trader import Configured, Trader
 

@@ -5,10 +5,17 @@ mapping to its client ids. Fills carry a broker-side id that is stable across ca
 recording a fill twice is harmless. A call that times out has an *unknown* outcome: the
 broker raises `OrderUnknown`, and the order manager finds out what happened from
 `orders()` instead of sending again.
+
+What differs between brokers is declared here, not discovered: `keeps_client_ids` (the
+broker books our client id with the order, so `client_id_of` answers and `last_order_id`
+is not needed) and `cumulative_fills` (its fills report the order's total so far, which
+`executions` turns into single executions against what the ledger holds). Modify (정정)
+is part of every broker.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -79,6 +86,18 @@ class Holding:
     avg_price: int
 
 
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What the ledger holds for one broker order: shares filled and their amount so far."""
+
+    filled_qty: int
+    filled_amount: int
+
+
+Costs = Callable[[BrokerFill], tuple[int, int]]
+"""The (commission, tax) of one execution by the shared cost model."""
+
+
 @runtime_checkable
 class Broker(Protocol):
     """Place, modify, cancel; what is open, what filled; cash and positions."""
@@ -88,6 +107,9 @@ class Broker(Protocol):
     cumulative_fills: bool
     """False: every fill is one execution. True: a fill covers the order's filled quantity so
     far at its average price (a later, larger one supersedes it) — LS's t0425 reports that."""
+    keeps_client_ids: bool
+    """True: the broker books our client id with each order (`client_id_of` answers). False:
+    orders are matched by terms and by `last_order_id`, the day's rising order number."""
 
     def place(self, request: OrderRequest) -> Placed: ...
 
@@ -104,6 +126,28 @@ class Broker(Protocol):
 
     def fills(self) -> list[BrokerFill]:
         """Today's executions."""
+        ...
+
+    def executions(
+        self,
+        fills: list[BrokerFill],
+        recorded: Mapping[str, Recorded],
+        known: set[str],
+        costs: Costs,
+    ) -> list[BrokerFill]:
+        """`fills()` as single executions: unchanged unless `cumulative_fills`, else each
+        order's increase over `recorded` (by broker order id), priced so the amounts add
+        up, with `costs`' fees; a fill whose order is not recorded, or whose id is `known`,
+        passes unchanged."""
+        ...
+
+    def client_id_of(self, broker_order_id: str) -> str | None:
+        """The client id the order was placed with; None when unknown or not `keeps_client_ids`."""
+        ...
+
+    def last_order_id(self) -> str | None:
+        """The highest order number today (None before the first order, or when
+        `keeps_client_ids`): an order sent after this call gets a larger one."""
         ...
 
     def balance(self) -> Balance: ...

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any
 from urllib.parse import quote, unquote
 
 import httpx
@@ -36,7 +36,6 @@ from stocklab.agent.base import (
     not_supported,
 )
 from stocklab.agent.http import Pacer, get
-from stocklab.agent.ratelimit import RateLimiter
 from stocklab.barseries import NO_VALUE, BarSeries, BarValidationError
 from stocklab.krx import next_trading_day, previous_trading_day
 from stocklab.krx.checks import check_date
@@ -52,16 +51,13 @@ from stocklab.model import (
     now_kst,
 )
 
-if TYPE_CHECKING:
-    from stocklab.config import Settings
-
 SOURCE = "datagokr"
 PRICE_PATH = "GetStockSecuritiesInfoService/getStockPriceInfo"
 LISTING_PATH = "GetKrxListedInfoService/getItemInfo"
 PAGE_ROWS = 1000
 """Rows asked per page: the cap measured on the FSC APIs (the server may return fewer)."""
 CALLS_PER_SECOND = 30
-"""The guide's limit per key: shared across processes via `from_settings`, else per process."""
+"""The guide's limit per key (the runtime passes a limiter every process shares as `pace`)."""
 PUBLISHED_AT = time(13, 0)
 """A trading day's rows appear after this time (KST) on the next business day."""
 LISTING_LOOKBACK = 5
@@ -102,7 +98,7 @@ _AUTH_HINTS = {
     "32": "등록되지 않은 IP입니다: 활용신청 정보에 이 컴퓨터의 공인 IP를 등록하거나 "
     "IP 제한을 해제하세요",
 }
-_MISSING_KEY_HINT = (
+MISSING_KEY_HINT = (
     "공공데이터포털(data.go.kr)에서 '금융위원회_주식시세정보'와 '금융위원회_KRX상장종목정보'를 "
     "활용신청한 뒤 발급된 인증키를 STOCKLAB_DATAGOKR_KEY에 넣으세요"
 )
@@ -215,7 +211,7 @@ class DataGoKrMarketData:
         key = service_key.strip()
         if not key:
             raise AuthError(
-                "공공데이터포털 서비스키가 없습니다", hint=_MISSING_KEY_HINT, source=SOURCE
+                "공공데이터포털 서비스키가 없습니다", hint=MISSING_KEY_HINT, source=SOURCE
             )
         encoded = _encode_key(key)
         self._secrets = tuple(s for s in {key, encoded, unquote(key)} if s)
@@ -223,28 +219,6 @@ class DataGoKrMarketData:
         self._client = httpx.Client(timeout=timeout, transport=_ServiceKeyTransport(encoded))
         self._pace = pace or Pacer(CALLS_PER_SECOND).wait
         self._now = now
-
-    @classmethod
-    def from_settings(cls, settings: Settings, **options: Any) -> Self:
-        """The source as configured (`STOCKLAB_DATAGOKR_KEY`); AuthError when the key is unset.
-
-        Calls are paced by a limiter in `<home>/ratelimit` that every process shares, since
-        the portal's 30 calls a second hold for the key, not for one process.
-        """
-        if settings.datagokr_key is None:
-            raise AuthError(
-                "STOCKLAB_DATAGOKR_KEY가 설정되지 않았습니다",
-                hint=_MISSING_KEY_HINT,
-                source=SOURCE,
-            )
-        if "pace" not in options:
-            limiter = RateLimiter(settings.home / "ratelimit", SOURCE, CALLS_PER_SECOND)
-            options["pace"] = limiter.acquire
-        return cls(
-            settings.datagokr_key.get_secret_value(),
-            base_url=settings.datagokr_base_url,
-            **options,
-        )
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self._base_url!r})"

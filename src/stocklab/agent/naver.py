@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any
 
 import httpx
 import lxml.html
@@ -29,7 +29,6 @@ from lxml import etree
 
 from stocklab.agent.base import BadResponse, SourceUnavailable, not_supported
 from stocklab.agent.http import Pacer, get
-from stocklab.agent.ratelimit import RateLimiter
 from stocklab.barseries import BarSeries
 from stocklab.krx import MarketStatus, calendar_range, market_status, trading_days
 from stocklab.krx.checks import check_date
@@ -44,9 +43,6 @@ from stocklab.model import (
     daily_ts,
     now_kst,
 )
-
-if TYPE_CHECKING:
-    from stocklab.config import Settings
 
 SOURCE = "naver"
 BROWSER_HEADERS = {
@@ -140,15 +136,6 @@ class NaverMarketData:
         self._client = httpx.Client(timeout=timeout, headers=BROWSER_HEADERS)
         self._pace = pace or Pacer(PAGES_PER_SECOND).wait
         self._now = now
-
-    @classmethod
-    def from_settings(cls, settings: Settings, **options: Any) -> Self:
-        """The source as configured, paced by a limiter every process shares (Naver blocks
-        by address, so two jobs scraping at once must not add up)."""
-        if "pace" not in options:
-            limiter = RateLimiter(settings.home / "ratelimit", SOURCE, PAGES_PER_SECOND)
-            options["pace"] = limiter.acquire
-        return cls(base_url=settings.naver_base_url, chart_url=settings.naver_chart_url, **options)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self._base_url!r}, chart_url={self._chart_url!r})"

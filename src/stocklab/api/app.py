@@ -19,14 +19,17 @@ from stocklab.api.auth import ensure_token, require_token
 from stocklab.api.launch import Launcher
 from stocklab.api.routes import backtests, codes, jobs, system, trading
 from stocklab.config import Settings
-from stocklab.errors import StorageFailure
+from stocklab.errors import SourceError, StorageFailure
 from stocklab.jobs.runner import reap_stale_runs
-from stocklab.store import open_store
+from stocklab.runtime.store import store_for
+from stocklab.runtime.trading import open_manager
+from stocklab.store import Store
 
 if TYPE_CHECKING:
     from stocklab.scheduler.service import Scheduler
 
 log = logging.getLogger("stocklab.api")
+
 PACKAGED_WEB = Path(__file__).resolve().parents[1] / "webclient"
 """The built web client inside an installed package (setup.py copies it at build time)."""
 CHECKOUT_WEB = Path(__file__).resolve().parents[3] / "web" / "dist"
@@ -53,7 +56,7 @@ def create_app(
         # providers cost about a tenth of a price request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
-    store = open_store(settings.store_url, actor="api")
+    store = store_for(settings, actor="api")
     app.state.settings = settings
     app.state.store = store
     app.state.reader = store.reader()
@@ -64,6 +67,7 @@ def create_app(
         reap_stale_runs(store)  # runs a killed server left 'running' end 'interrupted'
     except StorageFailure as exc:  # a broken store still serves health and the kill switch
         log.warning("could not check the run history at start: %s", exc)
+    _open_trading(app, settings, store)
     errors.install(app)
     gate.install(app)  # the token and body size, before any body is read
     app.add_middleware(GZipMiddleware, minimum_size=2_000)  # the code list and long series
@@ -89,6 +93,20 @@ def create_app(
     if web_dist is not None and (web_dist / "index.html").is_file():
         _serve_web(app, web_dist)
     return app
+
+
+def _open_trading(app: FastAPI, settings: Settings, store: Store) -> None:
+    """The one order manager the trading routes share. Building it opens no connection
+    and loads nothing (the simulator builds its market on first use); a configured source
+    that cannot be opened (a key missing) leaves the rest of the API serving, and the
+    trading routes answer with its error."""
+    app.state.order_manager = None
+    app.state.order_manager_error = None
+    try:
+        app.state.order_manager = open_manager(settings, store)
+    except (SourceError, StorageFailure) as exc:  # the trading routes answer 503 with it
+        log.warning("주문 관리자를 만들지 못했습니다: %s", exc)
+        app.state.order_manager_error = exc
 
 
 class _HashedAssets(StaticFiles):

@@ -7,12 +7,12 @@ from typing import Annotated, Any
 
 import typer
 
-from stocklab.agent.sources import SOURCES
 from stocklab.cli import common
 from stocklab.cli.jobs import report
 from stocklab.jobs.collect import CollectError, check_since
 from stocklab.jobs.runner import run_job
 from stocklab.model import JobStatus
+from stocklab.runtime.sources import SOURCES
 
 collect_app = typer.Typer(help="데이터 수집: 종목, 일봉, 분봉, 수급.", no_args_is_help=True)
 

@@ -14,7 +14,8 @@ from rich.markup import escape
 
 from stocklab.bounds import PORTS, check_day
 from stocklab.config import ConfigError, Settings, load_settings
-from stocklab.store import Store, StoreMissing, StoreReader, open_store
+from stocklab.runtime.store import store_for
+from stocklab.store import Store, StoreMissing, StoreReader
 from stocklab.store.sqlite import SqliteStore
 
 err_console = Console(stderr=True, soft_wrap=True)
@@ -83,14 +84,14 @@ def store(actor: str = "cli") -> Store:
     """The configured store, for writing (creates the data directory on first use)."""
     s = settings()
     s.ensure_home()
-    return open_store(s.store_url, actor=actor)
+    return store_for(s, actor=actor)
 
 
 def reader() -> StoreReader:
     """The configured store, read-only. It creates nothing: on a fresh data directory it
     says so in one line and answers as an empty store does."""
     try:
-        return open_store(settings().store_url, actor="cli", readonly=True)
+        return store_for(settings(), actor="cli", readonly=True)
     except StoreMissing as exc:
         err_console.print(f"[yellow]{escape(str(exc))}[/yellow]", highlight=False)
         return SqliteStore.blank(exc.path, actor="cli")

@@ -20,7 +20,7 @@ from stocklab.jobs.lifeline import Stopped, hold
 from stocklab.jobs.registry import JOBS, coerce_args, get_job, load_job_modules
 from stocklab.jobs.runner import end_run, run_job
 from stocklab.model import KST, JobRun, JobStatus
-from stocklab.store import open_store
+from stocklab.runtime.store import store_for
 
 jobs_app = typer.Typer(help="작업: 목록, 지금 한 번 실행.", no_args_is_help=True)
 schedule_app = typer.Typer(help="일정: 목록과 다음 실행, 스케줄러 실행.", no_args_is_help=True)
@@ -105,7 +105,7 @@ def _run_inline(
 
     def stuck(stopped: Stopped) -> None:
         if run_id is not None:
-            end_run(open_store(settings.store_url, actor=f"job:{name}"), run_id, stopped)
+            end_run(store_for(settings, actor=f"job:{name}"), run_id, stopped)
 
     try:
         hold(parent, timeout, on_stuck=stuck)

@@ -19,9 +19,9 @@ from stocklab.config import Settings
 from stocklab.errors import HomeUnusable, StorageFailure
 from stocklab.jobs.runner import run_job
 from stocklab.model import KST, JobStatus, OrderStatus
+from stocklab.runtime.trading import account_name, open_manager
 from stocklab.trading import risk
 from stocklab.trading.orders import OPEN
-from stocklab.trading.session import account_name, open_manager
 from stocklab.trading.trader import configured
 
 trade_app = typer.Typer(help="매매: 실행, 상태, 긴급 정지.", no_args_is_help=True)
@@ -62,10 +62,10 @@ def _confirm_live(yes: bool) -> None:
 def _key_is_paper(settings: Settings) -> bool:
     """Ask LS what the key is (its answer decides, not a setting): a user who set
     STOCKLAB_LS_PAPER=true with a real key is stopped before any order."""
-    from stocklab.agent.ls.broker import LsBroker
+    from stocklab.runtime.sources import ls_broker
 
     try:
-        with LsBroker.from_settings(settings, paper=settings.ls_paper) as broker:
+        with ls_broker(settings, paper=settings.ls_paper) as broker:
             paper = broker.key_is_paper()
     except SourceError as exc:
         raise ValueError(f"LS증권에 앱 키의 종류(모의투자/실전)를 묻지 못했습니다: {exc}") from None

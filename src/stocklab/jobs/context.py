@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from stocklab.agent.base import MarketData
-from stocklab.agent.sources import open_source
 from stocklab.config import Settings
 from stocklab.jobs.progress import Progress
 from stocklab.model import now_kst
+from stocklab.runtime.sources import open_source
 from stocklab.store import Store
 
 

@@ -35,7 +35,8 @@ from stocklab.jobs.lifeline import (
 from stocklab.jobs.progress import Progress
 from stocklab.jobs.registry import call, get_job
 from stocklab.model import KST, JobRun, JobStatus, now_kst
-from stocklab.store import Store, StoreError, open_store
+from stocklab.runtime.store import store_for
+from stocklab.store import Store, StoreError
 
 TAIL_LINES = 40
 _EXPECTED = (CollectError, SourceError, StoreError, ValueError)
@@ -166,7 +167,7 @@ def run_job(
     job = get_job(name)
     args = dict(args or {})
     settings.ensure_home()
-    store = open_store(settings.store_url, actor=f"job:{name}")
+    store = store_for(settings, actor=f"job:{name}")
     reap_stale_runs(store)
     queued = store.get_job_run(run_id) if run_id else None
     run = JobRun(

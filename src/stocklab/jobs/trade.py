@@ -4,7 +4,7 @@ strategies, and a reconcile-only job that keeps the store in step with the broke
 from __future__ import annotations
 
 from stocklab.jobs.context import JobContext
-from stocklab.trading.session import open_manager, open_trader
+from stocklab.runtime.trading import open_manager, open_trader
 
 
 def trade(ctx: JobContext, live: bool = False) -> None:

@@ -27,7 +27,8 @@ from stocklab.config import Settings
 from stocklab.jobs.lifeline import process_stamp
 from stocklab.jobs.runner import new_run_id
 from stocklab.model import JobRun, JobStatus, now_kst
-from stocklab.store import Store, open_store
+from stocklab.runtime.store import store_for
+from stocklab.store import Store
 
 log = logging.getLogger("stocklab.scheduler")
 
@@ -123,7 +124,7 @@ def run_in_process(
     run_id: str | None = None,
 ) -> JobRun:
     """Run job `name` in a child process and return its finished run record."""
-    store = store or open_store(settings.store_url, actor="scheduler")
+    store = store or store_for(settings, actor="scheduler")
     run_id = run_id or new_run_id(name)
     path = log_path(settings, run_id)
     path.parent.mkdir(parents=True, exist_ok=True)

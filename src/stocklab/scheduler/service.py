@@ -26,9 +26,9 @@ from stocklab.config import Settings
 from stocklab.jobs.runner import end_unstarted_runs, new_run_id, reap_stale_runs
 from stocklab.krx import is_trading_day
 from stocklab.model import KST, JobRun, JobStatus, now_kst
+from stocklab.runtime.store import store_for
 from stocklab.scheduler.config import JobSchedule, load_schedules
 from stocklab.scheduler.process import Children, prune_logs, run_in_process
-from stocklab.store import open_store
 
 log = logging.getLogger("stocklab.scheduler")
 # APScheduler logs every run and every overlap skip; the run history says it better.
@@ -65,7 +65,7 @@ class Scheduler:
         self.clock = clock or settings.now
         self.schedules = {**load_schedules(settings), **(extra or {})}
         self.children = Children()
-        self.store = open_store(settings.store_url, actor="scheduler")
+        self.store = store_for(settings, actor="scheduler")
         self._aps = BackgroundScheduler(
             timezone=KST,
             executors={"default": ThreadPoolExecutor(WORKERS)},

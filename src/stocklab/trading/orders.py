@@ -24,7 +24,14 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 
 from stocklab.agent.base import MarketData, RateLimited, SourceError
-from stocklab.agent.broker import Broker, BrokerFill, BrokerOrder, BrokerRejected, OrderUnknown
+from stocklab.agent.broker import (
+    Broker,
+    BrokerFill,
+    BrokerOrder,
+    BrokerRejected,
+    OrderUnknown,
+    Recorded,
+)
 from stocklab.krx import is_trading_day, market_status
 from stocklab.krx.fills import FillModel
 from stocklab.model import (
@@ -235,9 +242,6 @@ class OrderManager:
         self._resolve_unknown(order, broker_orders, claimed, ReconcileReport())
         return self.store.get_order(order.client_id) or order
 
-    def _keeps_client_ids(self) -> bool:
-        return callable(getattr(self.broker, "client_id_of", None))
-
     def _move(self, order: Order, status: OrderStatus, **changes: object) -> Order:
         """One lifecycle step, stored with a compare-and-set on the version."""
         target = advance(order.status, status)
@@ -263,10 +267,7 @@ class OrderManager:
 
     def _watermark(self) -> str | None:
         """The broker's highest order number today (None: it keeps client ids, or none yet)."""
-        if callable(getattr(self.broker, "client_id_of", None)):
-            return None
-        last = getattr(self.broker, "last_order_id", None)
-        return last() if callable(last) else None
+        return None if self.broker.keeps_client_ids else self.broker.last_order_id()
 
     def _place(self, order: Order) -> Order:
         try:
@@ -507,9 +508,9 @@ class OrderManager:
         self, order: Order, broker_orders: list[BrokerOrder], claimed: set[str]
     ) -> BrokerOrder | None:
         """The broker's order for a sent order whose answer was lost."""
-        client_of = getattr(self.broker, "client_id_of", None)
         candidates = [b for b in broker_orders if b.broker_order_id not in claimed]
-        if callable(client_of):
+        if self.broker.keeps_client_ids:
+            client_of = self.broker.client_id_of
             return next(
                 (b for b in candidates if client_of(b.broker_order_id) == order.client_id), None
             )
@@ -544,7 +545,7 @@ class OrderManager:
             self._move(order, OrderStatus.ACCEPTED, broker_order_id=match.broker_order_id)
             report.matched.append(order.client_id)
             return
-        if not self._keeps_client_ids() and self.now() - order.updated_at <= UNKNOWN_GRACE:
+        if not self.broker.keeps_client_ids and self.now() - order.updated_at <= UNKNOWN_GRACE:
             return  # its answer may still be on the way
         if self._fresh(order):
             self._place(order)
@@ -584,8 +585,8 @@ class OrderManager:
             for o in self.store.list_orders(self.account_id, limit=MAX_LIMIT)
             if o.broker_order_id
         }
-        if getattr(self.broker, "cumulative_fills", False):
-            fills = self._increments(fills, by_broker, known)
+        recorded = {b: Recorded(o.filled_qty, o.filled_amount) for b, o in by_broker.items()}
+        fills = self.broker.executions(fills, recorded, known, self._costs)
         for fill in sorted(fills, key=lambda f: (f.at, f.fill_id)):
             if fill.fill_id in known:
                 continue
@@ -596,49 +597,15 @@ class OrderManager:
             self._record_fill(order.client_id, fill)
             report.fills.append(fill.fill_id)
 
-    def _increments(
-        self, fills: list[BrokerFill], by_broker: dict[str, Order], known: set[str]
-    ) -> list[BrokerFill]:
-        """Cumulative fills (filled quantity so far at its average price) as executions:
-        the increase over what the store holds, priced so the amounts add up, with the
-        fees of the shared cost model (the broker does not report them per order)."""
-        latest: dict[str, BrokerFill] = {}
-        for f in fills:
-            if f.qty > latest.get(f.broker_order_id, f).qty or f.broker_order_id not in latest:
-                latest[f.broker_order_id] = f
-        out = []
-        for broker_id, f in latest.items():
-            order = by_broker.get(broker_id)
-            if order is None or f.fill_id in known:
-                out.append(f)
-                continue
-            qty = f.qty - order.filled_qty
-            if qty <= 0:
-                continue
-            amount = max(f.price * f.qty - order.filled_amount, qty)
-            price = max(round(amount / qty), 1)
-            inst = self.store.get_instrument(f.code)
-            costs = (
-                self.model.costs(
-                    f.side, price * qty, f.at.astimezone(KST).date(), inst.market, inst.kind
-                )
-                if inst
-                else None
-            )
-            out.append(
-                BrokerFill(
-                    fill_id=f.fill_id,
-                    broker_order_id=broker_id,
-                    code=f.code,
-                    side=f.side,
-                    qty=qty,
-                    price=price,
-                    at=f.at,
-                    commission=costs.commission if costs else 0,
-                    tax=costs.tax if costs else 0,
-                )
-            )
-        return out
+    def _costs(self, fill: BrokerFill) -> tuple[int, int]:
+        """(commission, tax) of one execution by the shared cost model (none for a code
+        the store does not know)."""
+        inst = self.store.get_instrument(fill.code)
+        if inst is None:
+            return 0, 0
+        day = fill.at.astimezone(KST).date()
+        costs = self.model.costs(fill.side, fill.price * fill.qty, day, inst.market, inst.kind)
+        return costs.commission, costs.tax
 
     def _record_fill(self, client_id: str, fill: BrokerFill) -> None:
         """Fill, order, position and cash in one atomic store write (retried on a race)."""

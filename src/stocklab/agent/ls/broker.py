@@ -44,9 +44,11 @@ fill: `fill_id = f"{ordno}-{cheqty}"`, `qty = cheqty`, `price = cheprice`, `at` 
 order's time (t0425 has no execution time, and a fill must read the same on every call).
 Every process and restart derives the same fills from the same account state, without
 state in the adapter. When more of an order fills, a new fill with a larger cumulative
-quantity appears and SUPERSEDES the earlier one: the order manager records the increase
-(qty and amount deltas against what it holds for that order), never the sum. Commission and
-tax are left at 0: t0425 estimates them only for the whole account.
+quantity appears and SUPERSEDES the earlier one: `executions()` (`stocklab.agent.ls.fills`)
+turns it into the increase (qty and amount deltas against what the ledger holds for that
+order), never the sum, which is what the order manager records. Commission and tax are left
+at 0 in `fills()` (t0425 estimates them only for the whole account); `executions()` prices
+them with the cost model the order manager passes.
 
 Money. Prices and amounts are integer KRW; a decimal string such as "35000.00" is read
 with `Decimal` and refused if it carries a fraction. Averages (`cheprice`, `AvrUprc`) are
@@ -63,7 +65,7 @@ raised; keys and the token stay inside `LsClient`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NamedTuple
@@ -74,15 +76,17 @@ from stocklab.agent.broker import (
     BrokerFill,
     BrokerOrder,
     BrokerRejected,
+    Costs,
     Holding,
     OrderUnknown,
     Placed,
+    Recorded,
 )
 from stocklab.agent.ls import parse
-from stocklab.agent.ls.client import LsClient, MaybeSent, Payload, client_from_settings
+from stocklab.agent.ls.client import LsClient, MaybeSent, Payload
 from stocklab.agent.ls.codes import SUCCESS_CODES, Outcome, TrRefused
+from stocklab.agent.ls.fills import increments
 from stocklab.agent.ls.trs import TRS
-from stocklab.config import Settings
 from stocklab.model import KST, OrderRequest, OrderType, Side, check_code, now_kst
 
 log = logging.getLogger(__name__)
@@ -119,6 +123,8 @@ class LsBroker:
     name = "ls"
     cumulative_fills = True
     """Each fill covers the order's whole filled quantity so far (see the module docstring)."""
+    keeps_client_ids = False
+    """LS numbers orders itself; reconcile matches a lost answer by `last_order_id`."""
 
     def __init__(
         self, client: LsClient, *, paper: bool = False, now: Callable[[], datetime] = now_kst
@@ -126,16 +132,6 @@ class LsBroker:
         self.client = client
         self.live = not paper
         self._now = now
-
-    @classmethod
-    def from_settings(
-        cls, settings: Settings, *, paper: bool, now: Callable[[], datetime] | None = None
-    ) -> LsBroker:
-        """The broker for these settings (on their clock unless `now` is given); `AuthError`
-        when the app key or secret is missing."""
-        now = now or settings.now
-        client = client_from_settings(settings, now)
-        return cls(client, paper=paper, now=now)
 
     def __repr__(self) -> str:
         return f"LsBroker({self.client!r}, {'live' if self.live else 'paper'})"
@@ -280,6 +276,20 @@ class LsBroker:
     def fills(self) -> list[BrokerFill]:
         """One cumulative fill per order with a fill (see the module docstring)."""
         return [row.fill for row in self._today() if row.fill is not None]
+
+    def executions(
+        self,
+        fills: list[BrokerFill],
+        recorded: Mapping[str, Recorded],
+        known: set[str],
+        costs: Costs,
+    ) -> list[BrokerFill]:
+        """The cumulative fills as single executions (`stocklab.agent.ls.fills`)."""
+        return increments(fills, recorded, known, costs)
+
+    def client_id_of(self, broker_order_id: str) -> str | None:
+        """None: LS does not keep our client ids."""
+        return None
 
     def last_order_id(self) -> str | None:
         """The highest order number LS has given this account today (t0425, one page,

@@ -58,7 +58,6 @@ from stocklab.agent.ls.codes import (
 from stocklab.agent.ls.token import KEY_HINT, Token, TokenManager
 from stocklab.agent.ls.trs import per_second
 from stocklab.agent.ratelimit import RateLimiter
-from stocklab.config import Settings
 from stocklab.model import now_kst
 
 log = logging.getLogger(__name__)
@@ -271,21 +270,6 @@ class LsClient:
             asked.add(position)
             cont = True
         log.warning("LS %s 연속조회를 %d쪽에서 멈췄습니다 (쪽 수 한도)", tr_cd, limit)
-
-
-def client_from_settings(settings: Settings, now: Callable[[], datetime]) -> LsClient:
-    """The client for these settings; `AuthError` when the app key or secret is missing."""
-    key, secret = settings.ls_appkey, settings.ls_appsecret
-    if not key or not secret or not key.get_secret_value() or not secret.get_secret_value():
-        raise AuthError("LS증권 앱키가 설정되지 않았습니다", hint=KEY_HINT, source="ls")
-    return LsClient(
-        appkey=key,
-        appsecret=secret,
-        home=settings.ensure_home(),
-        base_url=settings.ls_base_url,
-        corporate=settings.ls_corporate,
-        now=now,
-    )
 
 
 def _judge(tr_cd: str, response: httpx.Response, payload: Payload | None, code: str) -> Payload:

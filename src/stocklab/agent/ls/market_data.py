@@ -14,10 +14,9 @@ from typing import Any
 
 from stocklab.agent.base import NotSupported
 from stocklab.agent.ls import parse
-from stocklab.agent.ls.client import LsClient, Payload, client_from_settings
+from stocklab.agent.ls.client import LsClient, Payload
 from stocklab.agent.ls.trs import TRS
 from stocklab.barseries import BarSeries
-from stocklab.config import Settings
 from stocklab.krx import market_status, session
 from stocklab.model import Flow, Instrument, Market, Quote, Timeframe, check_code, now_kst
 
@@ -53,16 +52,6 @@ class LsMarketData:
     def __init__(self, client: LsClient, *, now: Callable[[], datetime] = now_kst) -> None:
         self.client = client
         self._now = now
-
-    @classmethod
-    def from_settings(
-        cls, settings: Settings, *, now: Callable[[], datetime] | None = None
-    ) -> LsMarketData:
-        """The source for these settings (on their clock unless `now` is given); `AuthError`
-        when the app key or secret is missing."""
-        now = now or settings.now
-        client = client_from_settings(settings, now)
-        return cls(client, now=now)
 
     def last_available_day(self, now: datetime) -> date:
         """Collectors ask no further than this: daily data is final after 18:00 KST."""

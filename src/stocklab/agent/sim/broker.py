@@ -14,14 +14,23 @@ import contextlib
 import fcntl
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from stocklab.agent.base import MarketData, SourceUnavailable
-from stocklab.agent.broker import Balance, BrokerFill, BrokerOrder, BrokerRejected, Holding, Placed
+from stocklab.agent.broker import (
+    Balance,
+    BrokerFill,
+    BrokerOrder,
+    BrokerRejected,
+    Costs,
+    Holding,
+    Placed,
+    Recorded,
+)
 from stocklab.krx import is_trading_day, previous_trading_day, session
 from stocklab.krx.fills import FillModel, OrderRejected, check_price, fee
 from stocklab.krx.limits import price_limits
@@ -65,6 +74,7 @@ class PaperBroker:
     name = SOURCE
     live = False
     cumulative_fills = False
+    keeps_client_ids = True
 
     def __init__(
         self,
@@ -366,6 +376,20 @@ class PaperBroker:
                 )
                 for f in book.fills
             ]
+
+    def executions(
+        self,
+        fills: list[BrokerFill],
+        recorded: Mapping[str, Recorded],
+        known: set[str],
+        costs: Costs,
+    ) -> list[BrokerFill]:
+        """Every paper fill is one execution already."""
+        return fills
+
+    def last_order_id(self) -> str | None:
+        """None: orders are matched by the client id this broker keeps."""
+        return None
 
     def client_id_of(self, broker_order_id: str) -> str | None:
         """The client id an order was placed with (the paper broker keeps it; LS does not)."""

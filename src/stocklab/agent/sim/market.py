@@ -26,7 +26,6 @@ from stocklab.agent.sim.daily import DailyBook, traded_value
 from stocklab.agent.sim.intraday import DayBar, book, minute_path, minute_times
 from stocklab.agent.sim.universe import SOURCE, Universe, build_universe
 from stocklab.barseries import BarSeries
-from stocklab.config import Settings
 from stocklab.krx import (
     calendar_range,
     is_trading_day,
@@ -65,21 +64,10 @@ class SimMarketData:
     ) -> None:
         self.seed = seed
         self.size = size
-        self.start = start if is_trading_day(start) else _next_session(start)
         self.now = now
+        self._asked_start = start
         self._lock = threading.RLock()  # re-entrant: the book is built from the universe
         self._built: dict[str, object] = {}
-
-    @classmethod
-    def from_settings(
-        cls, settings: Settings, now: Callable[[], datetime] | None = None
-    ) -> SimMarketData:
-        return cls(
-            seed=settings.sim_seed,
-            size=settings.sim_codes,
-            start=settings.sim_start,
-            now=now or settings.now,
-        )
 
     # -- the world ------------------------------------------------------------------
 
@@ -93,6 +81,18 @@ class SimMarketData:
                     found = build()
                     self._built[name] = found  # published only once whole
         return cast(T, found)
+
+    @property
+    def start(self) -> date:
+        """The first session on or after the asked start; found on first use, because the
+        KRX calendar takes seconds to load and building a simulator must stay instant
+        (the API builds its order manager on one at start-up)."""
+
+        def first() -> date:
+            asked = self._asked_start
+            return asked if is_trading_day(asked) else _next_session(asked)
+
+        return self._once("start", first)
 
     @property
     def universe(self) -> Universe:

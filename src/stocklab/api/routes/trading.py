@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import threading
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -42,7 +41,6 @@ from stocklab.store import NotFound
 from stocklab.store.base import MAX_LIMIT
 from stocklab.trading import risk
 from stocklab.trading.orders import OPEN, UNSENT, ClientIdReused, OrderManager
-from stocklab.trading.session import open_manager
 from stocklab.trading.strategy import STRATEGIES
 
 log = logging.getLogger("stocklab.api")
@@ -53,17 +51,15 @@ read_router = APIRouter(
 write_router = APIRouter(
     prefix="/api", tags=["trading"], responses=problems(400, 401, 404, 422, 503)
 )
-_LOCK = threading.Lock()
 
 
 def manager(request: Request) -> OrderManager:
-    """One order manager per API process, built on first use (the simulator takes a moment)."""
-    with _LOCK:
-        found = getattr(request.app.state, "order_manager", None)
-        if found is None:
-            found = open_manager(request.app.state.settings, request.app.state.store)
-            request.app.state.order_manager = found
-        return found
+    """The API's one order manager, built in `create_app` (the source that failed to open
+    there says why here, on each trading request)."""
+    found: OrderManager | None = request.app.state.order_manager
+    if found is None:
+        raise request.app.state.order_manager_error.with_traceback(None)
+    return found
 
 
 class LimitsOut(BaseModel):
