@@ -39,7 +39,8 @@ def test_jobs_run_in_their_own_processes_and_failures_are_recorded(
         **QUIET,
         "test_echo": {"cron": "* * * * * *", "timeout": 60, "trading_days_only": False},
         "test_raise": {"cron": "*/2 * * * * *", "timeout": 60},
-        "test_hang": {"cron": "*/3 * * * * *", "timeout": 2, "args": {"seconds": 600}},
+        # 5 s: time enough, on a loaded machine, for the child to start and say it hangs
+        "test_hang": {"cron": "*/3 * * * * *", "timeout": 5, "args": {"seconds": 600}},
     }
     extra_jobs_env.setenv("STOCKLAB_JOBS", json.dumps(jobs))
     settings = load_settings()
