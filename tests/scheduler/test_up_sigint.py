@@ -19,6 +19,15 @@ from tests.scheduler.test_up import free_port, wait_for
 from tests.support.scheduling import JOB_MODULES, QUIET, child_pythonpath
 
 
+def scheduler_alive(port: int) -> bool:
+    """The server answers and its scheduler beats."""
+    try:
+        body = httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).json()
+    except httpx.HTTPError:
+        return False
+    return bool(body["scheduler"]["alive"])
+
+
 def test_up_leaves_no_child_after_ctrl_c(tmp_path: Path) -> None:
     port = free_port()
     home = tmp_path / "home"
@@ -43,15 +52,7 @@ def test_up_leaves_no_child_after_ctrl_c(tmp_path: Path) -> None:
         start_new_session=True,  # a group of its own, as a shell's foreground job has
     )
     try:
-
-        def alive() -> bool:
-            try:
-                body = httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).json()
-            except httpx.HTTPError:
-                return False
-            return bool(body["scheduler"]["alive"])
-
-        wait_for(alive)
+        wait_for(lambda: scheduler_alive(port))
         me = psutil.Process(up.pid)
         children = wait_for(lambda: [p for p in me.children(recursive=True) if p.is_running()])
     finally:
@@ -95,15 +96,7 @@ def test_ctrl_c_with_twenty_queued_runs_leaves_none_running(tmp_path: Path) -> N
     )
     base = f"http://127.0.0.1:{port}"
     try:
-
-        def alive() -> bool:
-            try:
-                body = httpx.get(f"{base}/api/health", timeout=2).json()
-            except httpx.HTTPError:
-                return False
-            return bool(body["scheduler"]["alive"])
-
-        wait_for(alive)
+        wait_for(lambda: scheduler_alive(port))
         token = (home / "api-token").read_text().strip()
         auth = {"Authorization": f"Bearer {token}"}
         answers = [

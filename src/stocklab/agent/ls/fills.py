@@ -9,6 +9,7 @@ recorded), with the fees of the shared cost model (LS does not report them per o
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from stocklab.agent.broker import BrokerFill, Costs, Recorded
 
@@ -44,17 +45,5 @@ def increments(
             at=f.at,
         )
         commission, tax = costs(step)
-        out.append(
-            BrokerFill(
-                fill_id=step.fill_id,
-                broker_order_id=broker_id,
-                code=step.code,
-                side=step.side,
-                qty=qty,
-                price=price,
-                at=step.at,
-                commission=commission,
-                tax=tax,
-            )
-        )
+        out.append(replace(step, commission=commission, tax=tax))
     return out
